@@ -1,0 +1,1 @@
+"""Clip format, datasets and loaders."""

@@ -1,0 +1,126 @@
+"""A PyTorch dataset over a directory of clips.
+
+Each clip's video is decoded once, when the dataset is built, into one uint8 array; samples are then
+slices of memory. A sample is:
+
+    frames      (T, C, H, W) uint8     frames at CONTEXT_OFFSETS_FRAMES (clamped at the clip start)
+    speed_mps   (1,) float32
+    command     (N_COMMANDS,) float32  one-hot
+    trajectory  (TRAJECTORY_POINTS, 2) float32  future ego positions in the current ego frame, metres
+    controls    (2,) float32           expert [steer_rad, accel_mps2] at this frame
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from e2edrive.data.clip import list_clips, read_clip
+from e2edrive.model.io import (
+    COMMANDS,
+    CONTEXT_OFFSETS_FRAMES,
+    N_COMMANDS,
+    TRAJECTORY_POINTS,
+    TRAJECTORY_STRIDE_FRAMES,
+)
+
+FUTURE_FRAMES = TRAJECTORY_POINTS * TRAJECTORY_STRIDE_FRAMES
+
+
+def split_of(clip_name: str, val_fraction: float) -> str:
+    """Deterministic train/val split by episode: a hash of the clip id, stable across machines."""
+    h = int(hashlib.sha256(clip_name.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return "val" if h < val_fraction else "train"
+
+
+def future_trajectory(x: np.ndarray, y: np.ndarray, yaw: np.ndarray, t: int) -> np.ndarray:
+    """Positions at t + k*stride (k = 1..TRAJECTORY_POINTS) in the ego frame at t: (TRAJECTORY_POINTS, 2)."""
+    idx = t + TRAJECTORY_STRIDE_FRAMES * np.arange(1, TRAJECTORY_POINTS + 1)
+    dx, dy = x[idx] - x[t], y[idx] - y[t]
+    c, s = np.cos(yaw[t]), np.sin(yaw[t])
+    return np.stack([c * dx + s * dy, -s * dx + c * dy], axis=-1).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    split: str = "train"
+    """'train', 'val' or 'all'."""
+    val_fraction: float = 0.1
+    camera: str = "front"
+    include_crashed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.split not in ("train", "val", "all"):
+            raise ValueError(f"split={self.split!r} must be train, val or all")
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise ValueError(f"val_fraction={self.val_fraction} outside [0, 1)")
+
+
+class ClipDataset(Dataset):
+    def __init__(self, root: Path | list[Path], config: DatasetConfig = DatasetConfig()) -> None:
+        self.config = config
+        roots = [Path(root)] if isinstance(root, (str, Path)) else [Path(r) for r in root]
+        frames, speeds, commands, trajs, controls, index = [], [], [], [], [], []
+        self.clip_names: list[str] = []
+        offset = 0
+        for clip_path in [p for r in roots for p in list_clips(r)]:
+            if config.split != "all" and split_of(clip_path.name, config.val_fraction) != config.split:
+                continue
+            try:
+                clip = read_clip(clip_path)
+                video = clip.video(config.camera)
+            except Exception as exc:  # noqa: BLE001 - a bad clip is skipped, never fatal
+                warnings.warn(f"skipping clip {clip_path.name}: {exc}", stacklevel=2)
+                continue
+            if clip.meta.get("expert_crashed") and not config.include_crashed:
+                continue
+            s = clip.signals
+            n = min(len(video), clip.n_frames)
+            if n <= FUTURE_FRAMES:
+                continue
+            valid = np.arange(0, n - FUTURE_FRAMES)
+            frames.append(video[:n])
+            speeds.append(s["speed_mps"][:n].astype(np.float32))
+            commands.append(np.array([COMMANDS.index(c) for c in s["command"][:n]], np.int64))
+            trajs.append(np.stack([future_trajectory(s["x_m"], s["y_m"], s["yaw_rad"], t) for t in valid]))
+            controls.append(
+                np.stack([s["expert_steer_rad"][valid], s["expert_accel_mps2"][valid]], -1).astype(np.float32)
+            )
+            # (global frame of t, first global frame of this clip)
+            index.append(np.stack([valid + offset, np.full_like(valid, offset)], -1))
+            offset += n
+            self.clip_names.append(clip_path.name)
+        if not frames:
+            raise ValueError(f"no usable clips for split {config.split!r} under {roots}")
+        self.frames = torch.from_numpy(np.concatenate(frames)).permute(0, 3, 1, 2).contiguous()  # (N, C, H, W)
+        self.speeds = torch.from_numpy(np.concatenate(speeds))
+        self.commands = torch.from_numpy(np.concatenate(commands))
+        self.trajectories = torch.from_numpy(np.concatenate(trajs))
+        self.controls = torch.from_numpy(np.concatenate(controls))
+        self.index = torch.from_numpy(np.concatenate(index))
+        self.offsets = torch.tensor(CONTEXT_OFFSETS_FRAMES)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def batch(self, ids: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Gather a batch by sample ids without a per-sample Python loop."""
+        t, first = self.index[ids, 0], self.index[ids, 1]
+        frame_ids = torch.maximum(t[:, None] + self.offsets[None, :], first[:, None])  # (B, T)
+        return {
+            "frames": self.frames[frame_ids],  # (B, T, C, H, W) uint8
+            "speed_mps": self.speeds[t][:, None],
+            "command": torch.nn.functional.one_hot(self.commands[t], N_COMMANDS).float(),
+            "trajectory": self.trajectories[ids],
+            "controls": self.controls[ids],
+        }
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        b = self.batch(torch.tensor([i]))
+        return {k: v[0] for k, v in b.items()}

@@ -1,0 +1,1 @@
+"""Export (torch → ONNX, build time) and the in-car runtime (onnxruntime + numpy only)."""

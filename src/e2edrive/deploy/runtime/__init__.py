@@ -1,0 +1,1 @@
+"""The in-car runtime: onnxruntime + numpy, never torch."""

@@ -1,0 +1,50 @@
+"""The exported network as a driving policy, on onnxruntime (no torch)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from e2edrive.model import io
+from e2edrive.model.control import ControllerConfig, FrameContext, plan_to_action
+from e2edrive.sim.policy import Action, Observation
+
+CAMERA = "front"
+
+
+def make_session(path: Path, threads: int = 1) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+class OnnxPolicy:
+    privileged = False
+
+    def __init__(self, path: Path, controller: ControllerConfig = ControllerConfig(), threads: int = 1) -> None:
+        self.session = make_session(path, threads)
+        self.controller = controller
+        self.context = FrameContext()
+        self._speed = np.zeros((1, 1), np.float32)
+        self._command = np.zeros((1, io.N_COMMANDS), np.float32)
+        self.last_plan = np.zeros(io.PLAN_SIZE, np.float32)
+
+    def reset(self, seed: int) -> None:
+        self.context.reset()
+
+    def plan(self, observation: Observation) -> np.ndarray:
+        frames = self.context.push(observation.frames[CAMERA])[None]
+        self._speed[0, 0] = observation.speed_mps
+        self._command[0] = io.command_one_hot(observation.command)
+        (plan,) = self.session.run(
+            [io.OUTPUT_PLAN], {io.INPUT_FRAMES: frames, io.INPUT_SPEED: self._speed, io.INPUT_COMMAND: self._command}
+        )
+        self.last_plan = plan[0]
+        return self.last_plan
+
+    def act(self, observation: Observation) -> Action:
+        return plan_to_action(self.plan(observation), observation.speed_mps, self.controller)

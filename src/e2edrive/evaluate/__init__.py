@@ -1,0 +1,1 @@
+"""Closed-loop evaluation: drive policies in the simulator and score them."""

@@ -1,0 +1,32 @@
+"""Closed-loop driving metrics over a set of episodes."""
+
+from __future__ import annotations
+
+METRES_PER_100KM = 100_000.0
+
+
+def summarize(rows: list[dict]) -> dict:
+    """rows: one dict per episode (seed, success, collided, offroad, distance_m, steps, mean_speed_mps).
+
+    collisions_per_100km divides collisions by the total distance driven; mean_speed_mps is distance over
+    time, so a driver that crawls shows it here and in distance_m.
+    """
+    if not rows:
+        raise ValueError("no episodes to summarize")
+    rows = sorted(rows, key=lambda r: r["seed"])
+    n = len(rows)
+    total_m = float(sum(r["distance_m"] for r in rows))
+    total_s = float(sum(r["steps"] for r in rows)) * 0.1
+    collisions = sum(bool(r["collided"]) for r in rows)
+    return {
+        "episodes_count": n,
+        "success_rate": sum(bool(r["success"]) for r in rows) / n,
+        "collision_rate": collisions / n,
+        "offroad_rate": sum(bool(r["offroad"]) for r in rows) / n,
+        "collisions_per_100km": collisions / max(total_m, 1e-9) * METRES_PER_100KM,
+        "mean_speed_mps": total_m / total_s if total_s > 0 else 0.0,
+        "distance_m": total_m / n,
+        "total_distance_m": total_m,
+        "seeds": [r["seed"] for r in rows],
+        "episodes": rows,
+    }

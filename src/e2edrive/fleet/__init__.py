@@ -1,0 +1,1 @@
+"""Running many cars and recording their drives as clips."""

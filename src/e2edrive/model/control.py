@@ -1,0 +1,86 @@
+"""From camera frames to model inputs and from model outputs to a command; numpy only.
+
+Shared by the torch policy, the ONNX policy and the in-car runtime, so all three drive identically.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from e2edrive.model import io
+from e2edrive.sim.policy import Action
+
+WHEELBASE_M = 5.0
+"""highway-env's kinematic bicycle uses the car length (5 m) with the centre of mass in the middle."""
+
+
+@dataclass(frozen=True)
+class ControllerConfig:
+    """Pure pursuit on the predicted trajectory for steering; the predicted acceleration for speed.
+
+    lookahead_s: how far along the path to aim, as time at current speed, clamped to [min, max] metres.
+    """
+
+    lookahead_s: float = 1.0
+    min_lookahead_m: float = 8.0
+    max_lookahead_m: float = 40.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_lookahead_m <= self.max_lookahead_m:
+            raise ValueError(
+                f"need 0 < min_lookahead_m <= max_lookahead_m, got {self.min_lookahead_m}, {self.max_lookahead_m}"
+            )
+
+
+def point_at_distance(trajectory: np.ndarray, distance_m: float) -> np.ndarray:
+    """Point at arc length distance_m along (0, 0) → trajectory points; extrapolates past the last one."""
+    pts = np.vstack([np.zeros((1, 2), np.float32), trajectory])
+    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    if cum[-1] < 1e-3:
+        return np.array([distance_m, 0.0])
+    if distance_m >= cum[-1]:
+        d = pts[-1] - pts[-2] if seg[-1] > 1e-6 else np.array([1.0, 0.0])
+        return pts[-1] + d / max(np.linalg.norm(d), 1e-6) * (distance_m - cum[-1])
+    i = int(np.searchsorted(cum, distance_m, side="right") - 1)
+    frac = (distance_m - cum[i]) / max(seg[i], 1e-6)
+    return pts[i] + frac * (pts[i + 1] - pts[i])
+
+
+def plan_to_action(plan: np.ndarray, speed_mps: float, config: ControllerConfig = ControllerConfig()) -> Action:
+    """(PLAN_SIZE,) model output → Action. Pure pursuit: curvature 2y/L², then the bicycle's steering angle."""
+    trajectory, controls = io.split_plan(plan)
+    lookahead = float(np.clip(config.lookahead_s * speed_mps, config.min_lookahead_m, config.max_lookahead_m))
+    x, y = point_at_distance(trajectory, lookahead)
+    curvature = 2.0 * y / max(x * x + y * y, 1e-3)
+    sin_beta = float(np.clip(curvature * WHEELBASE_M / 2.0, -1.0, 1.0))
+    steer = math.atan(2.0 * math.tan(math.asin(sin_beta)))
+    return Action(steer_rad=steer, accel_mps2=float(controls[1])).clipped()
+
+
+class FrameContext:
+    """Ring of the last frames, stacked as the model's (T, C, H, W) uint8 input. Call reset() per episode."""
+
+    def __init__(self) -> None:
+        self._depth = -min(io.CONTEXT_OFFSETS_FRAMES) + 1
+        self._frames: list[np.ndarray] = []
+        self._out = np.zeros(io.frames_shape(1)[1:], np.uint8)
+
+    def reset(self) -> None:
+        self._frames = []
+
+    def push(self, frame_hwc: np.ndarray) -> np.ndarray:
+        """Add this step's (H, W, C) frame; returns the (T, C, H, W) stack (first frame repeated at start)."""
+        if frame_hwc.shape != (io.IMAGE_HEIGHT_PX, io.IMAGE_WIDTH_PX, io.IMAGE_CHANNELS):
+            raise ValueError(
+                f"frame shape {frame_hwc.shape} != {(io.IMAGE_HEIGHT_PX, io.IMAGE_WIDTH_PX, io.IMAGE_CHANNELS)}"
+            )
+        if not self._frames:
+            self._frames = [frame_hwc] * self._depth
+        self._frames = self._frames[1:] + [frame_hwc]
+        for i, off in enumerate(io.CONTEXT_OFFSETS_FRAMES):
+            self._out[i] = self._frames[self._depth - 1 + off].transpose(2, 0, 1)
+        return self._out

@@ -1,0 +1,48 @@
+"""The trained network as a driving policy (torch, eager)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from e2edrive.model import io
+from e2edrive.model.control import ControllerConfig, FrameContext, plan_to_action
+from e2edrive.sim.policy import Action, Observation
+from e2edrive.train.checkpoint import load_model
+
+CAMERA = "front"
+
+
+class TorchPolicy:
+    """Sees only the front camera, its own speed and the command; never the simulator state."""
+
+    privileged = False
+
+    def __init__(
+        self, run_dir: Path, controller: ControllerConfig = ControllerConfig(), threads: int | None = 1
+    ) -> None:
+        self.model, self.config = load_model(run_dir)
+        self.controller = controller
+        self.context = FrameContext()
+        self.last_plan = np.zeros(io.PLAN_SIZE, np.float32)
+        if threads is not None:
+            torch.set_num_threads(threads)
+
+    def reset(self, seed: int) -> None:
+        self.context.reset()
+
+    @torch.no_grad()
+    def plan(self, observation: Observation) -> np.ndarray:
+        frames = self.context.push(observation.frames[CAMERA])
+        plan = self.model(
+            torch.from_numpy(frames[None].copy()),
+            torch.tensor([[observation.speed_mps]], dtype=torch.float32),
+            torch.from_numpy(io.command_one_hot(observation.command)[None]),
+        )
+        self.last_plan = plan[0].numpy()
+        return self.last_plan
+
+    def act(self, observation: Observation) -> Action:
+        return plan_to_action(self.plan(observation), observation.speed_mps, self.controller)

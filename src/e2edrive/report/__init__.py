@@ -1,0 +1,1 @@
+"""Plots, drive videos and the run report."""

@@ -1,0 +1,1 @@
+"""Drivers that implement the policy interface inside the simulator."""

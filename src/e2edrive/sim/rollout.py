@@ -1,0 +1,164 @@
+"""Drive one episode: any policy at the wheel, optionally an expert labelling and a perturbation injected.
+
+Used by fleet recording (expert drives, small perturbations teach recovery — DART, Laskey et al. 2017),
+by closed-loop evaluation (the policy drives alone) and, later, DAgger (learner drives, expert labels).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from e2edrive.sim.policy import Action, Observation, Policy
+from e2edrive.sim.world import World
+
+
+@dataclass(frozen=True)
+class PerturbConfig:
+    """Short random pushes on top of the driving command, so the clips show how to recover.
+
+    Each step a push starts with probability `start_probability`; it lasts a uniform number of steps in
+    [min_steps, max_steps] and adds a steering offset of ±steer_rad or an acceleration offset of
+    ±accel_mps2. Offsets are zero-mean, so the recorded trajectories stay unbiased labels.
+    """
+
+    start_probability: float = 0.0
+    min_steps: int = 4
+    max_steps: int = 10
+    steer_rad: float = 0.06
+    accel_mps2: float = 2.0
+    steer_share: float = 0.6
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.start_probability <= 1.0:
+            raise ValueError(f"start_probability={self.start_probability} outside [0, 1]")
+        if not 1 <= self.min_steps <= self.max_steps:
+            raise ValueError(f"need 1 <= min_steps <= max_steps, got {self.min_steps}, {self.max_steps}")
+
+
+class Perturber:
+    def __init__(self, config: PerturbConfig, seed: int) -> None:
+        self.config = config
+        self._rng = np.random.default_rng(seed)
+        self._left = 0
+        self._offset = Action(0.0, 0.0)
+
+    def __call__(self, action: Action) -> tuple[Action, bool]:
+        c = self.config
+        if self._left == 0 and c.start_probability > 0 and self._rng.random() < c.start_probability:
+            self._left = int(self._rng.integers(c.min_steps, c.max_steps + 1))
+            if self._rng.random() < c.steer_share:
+                self._offset = Action(float(self._rng.choice([-1.0, 1.0]) * c.steer_rad), 0.0)
+            else:
+                self._offset = Action(0.0, float(self._rng.choice([-1.0, 1.0]) * c.accel_mps2))
+        if self._left == 0:
+            return action, False
+        self._left -= 1
+        return Action(action.steer_rad + self._offset.steer_rad, action.accel_mps2 + self._offset.accel_mps2), True
+
+
+@dataclass
+class EpisodeResult:
+    """Outcome of one episode. success = no collision, stayed on the road, reached the time limit."""
+
+    seed: int
+    steps: int
+    distance_m: float
+    collided: bool
+    offroad: bool
+    success: bool
+    mean_speed_mps: float
+    speeds_mps: list[float] = field(default_factory=list, repr=False)
+
+    def row(self) -> dict:
+        return {
+            "seed": self.seed,
+            "success": self.success,
+            "collided": self.collided,
+            "offroad": self.offroad,
+            "distance_m": self.distance_m,
+            "steps": self.steps,
+            "mean_speed_mps": self.mean_speed_mps,
+        }
+
+
+Recorder = Callable[[Observation, dict], None]
+
+
+def run_episode(
+    world: World,
+    driver: Policy,
+    seed: int,
+    labeller: Policy | None = None,
+    perturb: PerturbConfig | None = None,
+    recorder: Recorder | None = None,
+    max_steps: int | None = None,
+) -> EpisodeResult:
+    """Run one episode to its end. `recorder(obs, signals)` is called once per step with the row to log."""
+    obs = world.reset(seed)
+    driver.reset(seed)
+    if labeller is not None and labeller is not driver:
+        labeller.reset(seed)
+    perturber = Perturber(perturb, seed + 1_000_003) if perturb else None
+    if not driver.privileged:
+        obs.state = None
+    distance_m = 0.0
+    speeds: list[float] = []
+    steps = 0
+    while not world.done and (max_steps is None or steps < max_steps):
+        state = world.ego_state()
+        command = driver.act(obs)
+        label = command
+        if labeller is not None and labeller is not driver:
+            label = labeller.act(_privileged(obs, world))
+        applied, perturbed = perturber(command) if perturber else (command, False)
+        if recorder is not None:
+            recorder(
+                obs,
+                {
+                    "frame_index": steps,
+                    "time_s": obs.time_s,
+                    "x_m": state.x_m,
+                    "y_m": state.y_m,
+                    "yaw_rad": state.yaw_rad,
+                    "speed_mps": state.speed_mps,
+                    "steer_rad": applied.clipped().steer_rad,
+                    "accel_mps2": applied.clipped().accel_mps2,
+                    "expert_steer_rad": label.steer_rad,
+                    "expert_accel_mps2": label.accel_mps2,
+                    "lane_id": state.lane_id,
+                    "lane_offset_m": state.lane_offset_m,
+                    "on_road": state.on_road,
+                    "crashed": state.crashed,
+                    "command": obs.command,
+                    "perturbed": perturbed,
+                },
+            )
+        obs = world.step(applied)
+        if not driver.privileged:
+            obs.state = None
+        after = world.ego_state()
+        distance_m += math.hypot(after.x_m - state.x_m, after.y_m - state.y_m)
+        speeds.append(after.speed_mps)
+        steps += 1
+    final = world.ego_state()
+    collided = final.crashed
+    offroad = not final.on_road
+    reached_end = world.truncated
+    return EpisodeResult(
+        seed=seed,
+        steps=steps,
+        distance_m=distance_m,
+        collided=collided,
+        offroad=offroad,
+        success=reached_end and not collided and not offroad,
+        mean_speed_mps=float(np.mean(speeds)) if speeds else 0.0,
+        speeds_mps=speeds,
+    )
+
+
+def _privileged(obs: Observation, world: World) -> Observation:
+    return Observation(obs.frames, obs.speed_mps, obs.command, obs.time_s, state=world)

@@ -1,0 +1,165 @@
+"""The simulated world: a highway-env scenario stepped at 10 Hz with continuous actions, seen by a camera rig.
+
+highway-env's frame has y pointing right (screen coordinates); everything leaving this module is in the
+right-handed world frame of `sim/camera.py` (y flipped, yaw and steering positive to the left).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from highway_env.vehicle.behavior import IDMVehicle
+from highway_env.vehicle.kinematics import Vehicle
+
+from e2edrive.model.io import FRAME_DT_S
+from e2edrive.sim.camera import CameraConfig, CameraRig
+from e2edrive.sim.policy import Action, Observation
+from e2edrive.sim.scenarios import Scenario
+
+
+class EgoVehicle(IDMVehicle):
+    """The ego car: moved only by the commands it is given, but able to *think* like IDM/MOBIL.
+
+    Other cars treat it as a controlled vehicle (they read its target lane for MOBIL). The expert calls
+    `decide()`; nothing else does, so a learned policy drives it alone.
+    """
+
+    def act(self, action: dict | str | None = None) -> None:
+        # highway-env calls act() with no argument on every vehicle each step: keep the last command.
+        if isinstance(action, dict):
+            Vehicle.act(self, action)
+
+    def decide(self) -> tuple[float, float]:
+        """IDM + MOBIL decision for this step, in highway-env units: (steering rad, right-positive; accel)."""
+        if self.crashed:
+            return 0.0, -float(self.COMFORT_ACC_MAX)
+        self.follow_road()
+        if self.enable_lane_change:
+            self.change_lane_policy()
+        steering = float(
+            np.clip(self.steering_control(self.target_lane_index), -self.MAX_STEERING_ANGLE, self.MAX_STEERING_ANGLE)
+        )
+        front, rear = self.road.neighbour_vehicles(self, self.lane_index)
+        accel = self.acceleration(ego_vehicle=self, front_vehicle=front, rear_vehicle=rear)
+        if self.lane_index != self.target_lane_index:
+            front, rear = self.road.neighbour_vehicles(self, self.target_lane_index)
+            accel = min(accel, self.acceleration(ego_vehicle=self, front_vehicle=front, rear_vehicle=rear))
+        return steering, float(np.clip(accel, -self.ACC_MAX, self.ACC_MAX))
+
+
+@dataclass(frozen=True)
+class EgoState:
+    """Ego pose and status in the world frame."""
+
+    x_m: float
+    y_m: float
+    yaw_rad: float
+    speed_mps: float
+    lane_id: int
+    lane_offset_m: float
+    """Lateral offset from the current lane centre, positive to the left."""
+    on_road: bool
+    crashed: bool
+
+
+def vehicle_pose(v: Vehicle) -> tuple[float, float, float]:
+    return float(v.position[0]), -float(v.position[1]), -float(v.heading)
+
+
+class World:
+    """One scenario instance with its camera rig. Build it inside the process that steps it."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        overrides: dict[str, Any] | None = None,
+        cameras: tuple[CameraConfig, ...] = (CameraConfig(),),
+    ) -> None:
+        self.scenario = scenario
+        self.env_config = scenario.make_env_config(overrides)
+        self.env = scenario.env_class(config=self.env_config)
+        self.cameras = tuple(cameras)
+        self.rig = CameraRig(self.cameras) if self.cameras else None
+        self.step_index = 0
+        self.terminated = False
+        self.truncated = False
+
+    @property
+    def ego(self) -> EgoVehicle:
+        return self.env.unwrapped.vehicle
+
+    @property
+    def done(self) -> bool:
+        return self.terminated or self.truncated
+
+    @property
+    def time_s(self) -> float:
+        return self.step_index * FRAME_DT_S
+
+    def reset(self, seed: int) -> Observation:
+        env = self.env.unwrapped
+        env.reset(seed=int(seed))
+        plain = env.vehicle
+        ego = EgoVehicle(env.road, plain.position.copy(), heading=plain.heading, speed=plain.speed)
+        env.road.vehicles[env.road.vehicles.index(plain)] = ego
+        env.controlled_vehicles = [ego]
+        env.define_spaces()
+        self.step_index = 0
+        self.terminated = self.truncated = False
+        if self.rig is not None:
+            self.rig.set_road(env.road.network)
+        return self.observe()
+
+    def step(self, action: Action) -> Observation:
+        """Apply one command for one 0.1 s step. Steering is clipped to the car's limits."""
+        if self.done:
+            raise RuntimeError("step() after the episode ended; call reset()")
+        a = action.clipped()
+        self.ego.act({"steering": -a.steer_rad, "acceleration": a.accel_mps2})
+        _, _, terminated, truncated, _ = self.env.step(None)
+        self.step_index += 1
+        self.terminated = bool(terminated)
+        self.truncated = bool(truncated) and not self.terminated
+        return self.observe()
+
+    def render(self) -> dict[str, np.ndarray]:
+        if self.rig is None:
+            return {}
+        ego = self.ego
+        others = [
+            (*vehicle_pose(v), float(v.LENGTH), float(v.WIDTH))
+            for v in self.env.unwrapped.road.vehicles
+            if v is not ego
+        ]
+        return self.rig.render(vehicle_pose(ego), others)
+
+    def observe(self) -> Observation:
+        return Observation(
+            frames=self.render(),
+            speed_mps=float(self.ego.speed),
+            command=self.scenario.command,
+            time_s=self.time_s,
+            state=self,
+        )
+
+    def ego_state(self) -> EgoState:
+        ego = self.ego
+        x, y, yaw = vehicle_pose(ego)
+        _, lateral = ego.lane.local_coordinates(ego.position)
+        return EgoState(
+            x_m=x,
+            y_m=y,
+            yaw_rad=yaw,
+            speed_mps=float(ego.speed),
+            lane_id=int(ego.lane_index[2]),
+            lane_offset_m=-float(lateral),
+            on_road=bool(ego.on_road),
+            crashed=bool(ego.crashed),
+        )
+
+    def close(self) -> None:
+        if self.rig is not None:
+            self.rig.close()
+        self.env.close()

@@ -1,0 +1,162 @@
+"""Behaviour cloning: AdamW, bf16 autocast + channels_last on CPU, cosine schedule, a time budget."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from e2edrive.data.dataset import ClipDataset, DatasetConfig
+from e2edrive.model.net import DrivingNet, ModelConfig, plan_loss
+from e2edrive.train.checkpoint import atomic_write_text, save_checkpoint
+
+CALIBRATION_STEPS = 10
+"""Steps timed at the start to turn a time budget into a step count."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    minutes: float | None = 8.0
+    """Time budget; the step count is fitted to it after CALIBRATION_STEPS. None → use max_steps."""
+    max_steps: int = 100_000
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 100
+    bf16: bool = True
+    seed: int = 0
+    val_fraction: float = 0.1
+    val_batches: int = 20
+    log_every: int = 50
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+    def __post_init__(self) -> None:
+        if self.minutes is not None and self.minutes <= 0:
+            raise ValueError(f"minutes={self.minutes} must be positive")
+        if self.batch_size < 2:
+            raise ValueError(f"batch_size={self.batch_size} must be >= 2 (BatchNorm)")
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _lr_at(step: int, total: int, config: TrainConfig) -> float:
+    if step < config.warmup_steps:
+        return config.lr * (step + 1) / config.warmup_steps
+    progress = min(1.0, (step - config.warmup_steps) / max(1, total - config.warmup_steps))
+    return config.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+@torch.no_grad()
+def evaluate_loss(model: DrivingNet, data: ClipDataset, config: TrainConfig) -> dict[str, float]:
+    model.eval()
+    g = torch.Generator().manual_seed(1234)
+    order = torch.randperm(len(data), generator=g)
+    totals: dict[str, float] = {}
+    n = 0
+    for i in range(min(config.val_batches, math.ceil(len(data) / config.batch_size))):
+        batch = data.batch(order[i * config.batch_size : (i + 1) * config.batch_size])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+            plan = model(batch["frames"], batch["speed_mps"], batch["command"])
+        loss, parts = plan_loss(plan.float(), batch)
+        for k, v in {"loss": float(loss), **parts}.items():
+            totals[k] = totals.get(k, 0.0) + v
+        n += 1
+    model.train()
+    return {k: v / max(n, 1) for k, v in totals.items()}
+
+
+def train(
+    data_dir: Path | list[Path], run_dir: Path, config: TrainConfig = TrainConfig(), progress: bool = True
+) -> dict:
+    """Train a DrivingNet on clips under data_dir; writes a checkpoint + history to run_dir."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(config.seed)
+    t_load = time.perf_counter()
+    train_set = ClipDataset(data_dir, DatasetConfig("train", config.val_fraction))
+    try:
+        val_set = ClipDataset(data_dir, DatasetConfig("val", config.val_fraction))
+    except ValueError:
+        val_set = None
+    load_s = time.perf_counter() - t_load
+    model = DrivingNet(config.model).to(memory_format=torch.channels_last)
+    model.train()
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=config.lr,
+    )
+    gen = torch.Generator().manual_seed(config.seed)
+    history: list[dict] = []
+    total = config.max_steps
+    order = torch.randperm(len(train_set), generator=gen)
+    cursor = 0
+    t0 = time.perf_counter()
+    columns = (
+        TextColumn("train {task.fields[loss]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, disable=not progress) as bar:
+        task = bar.add_task("train", total=total, loss="")
+        step = 0
+        while step < total:
+            if cursor + config.batch_size > len(order):
+                order = torch.randperm(len(train_set), generator=gen)
+                cursor = 0
+            batch = train_set.batch(order[cursor : cursor + config.batch_size])
+            cursor += config.batch_size
+            for group in opt.param_groups:
+                group["lr"] = _lr_at(step, total, config)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+                plan = model(batch["frames"], batch["speed_mps"], batch["command"])
+            loss, parts = plan_loss(plan.float(), batch)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            step += 1
+            if step == CALIBRATION_STEPS and config.minutes is not None:
+                per_step = (time.perf_counter() - t0) / CALIBRATION_STEPS
+                total = max(CALIBRATION_STEPS + 1, min(config.max_steps, int(config.minutes * 60 / per_step)))
+                bar.update(task, total=total)
+            if step % config.log_every == 0 or step == total:
+                row = {"step": step, "time_s": time.perf_counter() - t0, "loss": float(loss), **parts}
+                history.append(row)
+                bar.update(task, loss=f"{float(loss):.3f}")
+            bar.update(task, completed=step)
+    train_s = time.perf_counter() - t0
+    val = evaluate_loss(model, val_set, config) if val_set is not None else {}
+    summary = {
+        "steps": total,
+        "samples_seen": total * config.batch_size,
+        "train_samples": len(train_set),
+        "val_samples": len(val_set) if val_set is not None else 0,
+        "train_clips": train_set.clip_names,
+        "val_clips": val_set.clip_names if val_set is not None else [],
+        "load_s": load_s,
+        "train_s": train_s,
+        "samples_per_s": total * config.batch_size / train_s,
+        "final_train_loss": history[-1]["loss"] if history else None,
+        "val": val,
+    }
+    save_checkpoint(
+        run_dir,
+        model,
+        {
+            "train": config.to_json(),
+            "data": [str(d) for d in ([data_dir] if isinstance(data_dir, (str, Path)) else data_dir)],
+        },
+    )
+    atomic_write_text(run_dir / "history.json", json.dumps(history))
+    atomic_write_text(run_dir / "train_summary.json", json.dumps(summary, indent=2))
+    return summary

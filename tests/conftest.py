@@ -1,0 +1,36 @@
+"""Shared fixtures: tiny worlds and tiny clip sets, built once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from e2edrive.fleet.collect import CollectConfig, collect
+
+SHORT = {"duration": 4.0, "vehicles_count": 10}
+"""A 4 s highway episode (40 frames) with 10 cars: enough for every shape and alignment check."""
+
+
+class ScriptedPolicy:
+    """Constant command: drives the scripted crash / off-road tests."""
+
+    privileged = False
+
+    def __init__(self, steer_rad: float = 0.0, accel_mps2: float = 0.0) -> None:
+        from e2edrive.sim.policy import Action
+
+        self.action = Action(steer_rad, accel_mps2)
+
+    def reset(self, seed: int) -> None:
+        pass
+
+    def act(self, observation):
+        return self.action
+
+
+@pytest.fixture(scope="session")
+def tiny_clips(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("clips")
+    collect(CollectConfig(episodes=4, workers=2, seed=0, overrides=SHORT), out, progress=False)
+    return out

@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+import torch
+
+from e2edrive.data.clip import list_clips, read_clip
+from e2edrive.data.dataset import ClipDataset, DatasetConfig, future_trajectory, split_of
+from e2edrive.model import io
+
+
+def test_sample_shapes_and_types(tiny_clips):
+    ds = ClipDataset(tiny_clips, DatasetConfig("all"))
+    s = ds[0]
+    assert s["frames"].shape == io.frames_shape(1)[1:] and s["frames"].dtype == torch.uint8
+    assert s["speed_mps"].shape == (1,)
+    assert s["command"].shape == (io.N_COMMANDS,) and s["command"].sum() == 1
+    assert s["trajectory"].shape == (io.TRAJECTORY_POINTS, 2)
+    assert s["controls"].shape == (2,)
+    n = sum(read_clip(c).n_frames - io.TRAJECTORY_POINTS * io.TRAJECTORY_STRIDE_FRAMES for c in list_clips(tiny_clips))
+    assert len(ds) == n
+
+
+def test_frames_and_labels_are_time_aligned(tiny_clips):
+    ds = ClipDataset(tiny_clips, DatasetConfig("all"))
+    clip = read_clip(list_clips(tiny_clips)[0])
+    video = clip.video()
+    t = 6
+    s = ds[t]
+    for k, off in enumerate(io.CONTEXT_OFFSETS_FRAMES):
+        assert torch.equal(s["frames"][k], torch.from_numpy(video[t + off]).permute(2, 0, 1))
+    assert s["speed_mps"].item() == pytest.approx(clip.signals["speed_mps"][t])
+    assert s["controls"][0].item() == pytest.approx(clip.signals["expert_steer_rad"][t], abs=1e-6)
+    # first point is 0.5 s ahead: roughly speed * 0.5 s forward
+    assert s["trajectory"][0, 0].item() == pytest.approx(clip.signals["speed_mps"][t] * 0.5, rel=0.15)
+    first = ds[0]["frames"]  # context before the clip start repeats frame 0
+    assert torch.equal(first[0], first[-1])
+
+
+def test_future_trajectory_rotates_into_ego_frame():
+    n = 40
+    yaw = np.full(n, np.pi / 2)  # driving north
+    x = np.zeros(n)
+    y = np.arange(n, dtype=float)  # 1 m per frame
+    traj = future_trajectory(x, y, yaw, 0)
+    np.testing.assert_allclose(traj[:, 0], 5.0 * np.arange(1, 7), atol=1e-5)
+    np.testing.assert_allclose(traj[:, 1], 0.0, atol=1e-5)
+
+
+def test_split_is_by_episode_and_stable():
+    names = [f"highway-{i:06d}" for i in range(200)]
+    splits = [split_of(n, 0.1) for n in names]
+    assert splits == [split_of(n, 0.1) for n in names]
+    assert 5 <= splits.count("val") <= 40
+
+
+def test_corrupt_clip_is_skipped_with_a_warning(tiny_clips, tmp_path):
+    import shutil
+
+    for clip in list_clips(tiny_clips)[:2]:
+        shutil.copytree(clip, tmp_path / clip.name)
+    (tmp_path / list_clips(tmp_path)[0].name / "front.mp4").write_bytes(b"")
+    with pytest.warns(UserWarning, match="skipping clip"):
+        ds = ClipDataset(tmp_path, DatasetConfig("all"))
+    assert len(ds.clip_names) == 1
