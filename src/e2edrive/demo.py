@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -29,6 +30,8 @@ class DemoConfig:
     eval_seed: int = 100_000
     """Held-out seeds start here, far from the training seeds."""
     workers: int = 2
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """highway-env config overrides for every stage (the tests use short episodes)."""
 
     def __post_init__(self) -> None:
         if self.eval_seed < self.train_seed + self.collect_episodes:
@@ -47,7 +50,10 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), console: Console | No
         return time.perf_counter()
 
     t = stage("collect")
-    collect(CollectConfig(config.scenario, config.collect_episodes, config.workers, config.train_seed), out / "clips")
+    collect(
+        CollectConfig(config.scenario, config.collect_episodes, config.workers, config.train_seed, config.overrides),
+        out / "clips",
+    )
     walls["collect"] = time.perf_counter() - t
 
     t = stage("train")
@@ -67,7 +73,10 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), console: Console | No
     ):
         t = stage(f"evaluate {name}")
         drivers[name] = evaluate(
-            EvalConfig(policy, config.scenario, config.eval_episodes, config.eval_seed, config.workers), label=name
+            EvalConfig(
+                policy, config.scenario, config.eval_episodes, config.eval_seed, config.workers, config.overrides
+            ),
+            label=name,
         )
         atomic_write_text(out / f"eval_{name}.json", json.dumps(drivers[name], indent=2))
         walls[f"eval_{name}"] = time.perf_counter() - t
@@ -80,7 +89,9 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), console: Console | No
 
     history = json.loads((out / "run" / "history.json").read_text())
     plot_loss(history, out / "training_loss.png")
-    drive = record_drive_gif(TorchPolicy(out / "run"), config.scenario, config.eval_seed, out / "learned_drive.gif")
+    drive = record_drive_gif(
+        TorchPolicy(out / "run"), config.scenario, config.eval_seed, out / "learned_drive.gif", config.overrides
+    )
     walls["report"] = time.perf_counter() - t
 
     expert, learned = drivers["expert"], drivers["learned_torch"]

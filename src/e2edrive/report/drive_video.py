@@ -12,9 +12,12 @@ from e2edrive.sim.scenarios import get_scenario
 from e2edrive.sim.world import World
 
 
-def record_drive_gif(policy, scenario: str, seed: int, out_gif: Path, max_steps: int = 200) -> dict:
+def record_drive_gif(
+    policy, scenario: str, seed: int, out_gif: Path, overrides: dict | None = None, max_steps: int = 200
+) -> dict:
+    """Drive one episode (at most max_steps) and save its frames, path drawn, as a GIF."""
     camera = CameraConfig()
-    world = World(get_scenario(scenario), cameras=(camera,))
+    world = World(get_scenario(scenario), overrides, cameras=(camera,))
     frames = []
 
     class Overlay:

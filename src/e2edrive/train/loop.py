@@ -15,8 +15,8 @@ from e2edrive.data.dataset import ClipDataset, DatasetConfig
 from e2edrive.model.net import DrivingNet, ModelConfig, plan_loss
 from e2edrive.train.checkpoint import atomic_write_text, save_checkpoint
 
-CALIBRATION_STEPS = 10
-"""Steps timed at the start to turn a time budget into a step count."""
+CALIBRATION_STEPS = (10, 30)
+"""Steps timed (after a warm-up) to turn a time budget into a step count."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def evaluate_loss(model: DrivingNet, data: ClipDataset, config: TrainConfig) -> 
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
             plan = model(batch["frames"], batch["speed_mps"], batch["command"])
         loss, parts = plan_loss(plan.float(), batch)
-        for k, v in {"loss": float(loss), **parts}.items():
+        for k, v in {"loss": loss.item(), **parts}.items():
             totals[k] = totals.get(k, 0.0) + v
         n += 1
     model.train()
@@ -125,14 +125,17 @@ def train(
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             opt.step()
             step += 1
-            if step == CALIBRATION_STEPS and config.minutes is not None:
-                per_step = (time.perf_counter() - t0) / CALIBRATION_STEPS
-                total = max(CALIBRATION_STEPS + 1, min(config.max_steps, int(config.minutes * 60 / per_step)))
+            if step == CALIBRATION_STEPS[0]:
+                t_cal = time.perf_counter()
+            if step == CALIBRATION_STEPS[1] and config.minutes is not None:
+                per_step = (time.perf_counter() - t_cal) / (CALIBRATION_STEPS[1] - CALIBRATION_STEPS[0])
+                budget_steps = int((config.minutes * 60 - (time.perf_counter() - t0)) / per_step) + step
+                total = max(step, min(config.max_steps, budget_steps))
                 bar.update(task, total=total)
             if step % config.log_every == 0 or step == total:
-                row = {"step": step, "time_s": time.perf_counter() - t0, "loss": float(loss), **parts}
+                row = {"step": step, "time_s": time.perf_counter() - t0, "loss": loss.item(), **parts}
                 history.append(row)
-                bar.update(task, loss=f"{float(loss):.3f}")
+                bar.update(task, loss=f"{row['loss']:.3f}")
             bar.update(task, completed=step)
     train_s = time.perf_counter() - t0
     val = evaluate_loss(model, val_set, config) if val_set is not None else {}
