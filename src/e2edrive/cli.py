@@ -47,22 +47,63 @@ def train_cmd(
     console.print_json(json.dumps({k: v for k, v in summary.items() if not k.endswith("_clips")}))
 
 
+INT8_GATE_SEED = 200_000
+INT8_GATE_MAX_DROP = 0.02
+"""Closed-loop gate: INT8 success may trail FP32 by at most 2 points on the same held-out seeds."""
+
+
 @app.command("export")
 def export_cmd(
     run_dir: Path = typer.Argument(..., help="Training run directory."),
-    out: Path = typer.Option(..., help="Output .onnx path."),
+    out: Path = typer.Option(..., help="Output .onnx file, or a directory (gets model.onnx, model_int8.onnx)."),
+    int8: bool = typer.Option(
+        False, "--int8", help="Also write a static INT8 QDQ model calibrated on training frames."
+    ),
+    data: Path | None = typer.Option(None, help="Clips for INT8 calibration (default: the run's training data)."),
+    gate_episodes: int = typer.Option(20, help="Closed-loop episodes for the INT8 vs FP32 gate (0 skips it)."),
+    workers: int = typer.Option(2, help="Worker processes for the closed-loop gate."),
 ) -> None:
-    """Export a run to ONNX and check parity against torch (fails above the tolerance)."""
-    from e2edrive.deploy.export import ParityError, export_onnx
+    """Export a run to ONNX and check parity against torch (fails above the tolerance); optionally INT8."""
+    from e2edrive.deploy.export import ParityError, export_int8, export_onnx
 
+    fp32_path = out if out.suffix == ".onnx" else out / "model.onnx"
     try:
-        report = export_onnx(run_dir, out)
+        report = export_onnx(run_dir, fp32_path)
     except ParityError as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(1) from exc
     console.print(
-        f"wrote {out}; max abs error vs torch {report['max_abs_error']:.2e} (tolerance {report['tolerance']:g})"
+        f"wrote {fp32_path}; max abs error vs torch {report['max_abs_error']:.2e} (tolerance {report['tolerance']:g})"
     )
+    if not int8:
+        return
+    int8_path = fp32_path.with_name(f"{fp32_path.stem}_int8.onnx")
+    q = export_int8(run_dir, fp32_path, int8_path, data)
+    console.print(
+        f"wrote {int8_path}; INT8 vs FP32 trajectory error mean {q['trajectory_abs_error_m']['mean']:.3f} m, "
+        f"max {q['trajectory_abs_error_m']['max']:.3f} m; steer max {q['steer_abs_error_rad']['max']:.4f} rad"
+    )
+    if gate_episodes > 0:
+        from e2edrive.evaluate.closed_loop import EvalConfig, evaluate
+
+        results = {
+            name: evaluate(
+                EvalConfig(str(path), episodes=gate_episodes, seed=INT8_GATE_SEED, workers=workers), label=name
+            )
+            for name, path in (("fp32", fp32_path), ("int8", int8_path))
+        }
+        gate = {
+            k: {m: v[m] for m in ("success_rate", "collisions_per_100km", "distance_m")} for k, v in results.items()
+        }
+        (int8_path.with_suffix(".gate.json")).write_text(json.dumps(gate, indent=2))
+        drop = gate["fp32"]["success_rate"] - gate["int8"]["success_rate"]
+        console.print(
+            f"closed-loop gate on {gate_episodes} seeds: "
+            f"fp32 {gate['fp32']['success_rate']:.2f}, int8 {gate['int8']['success_rate']:.2f}"
+        )
+        if drop > INT8_GATE_MAX_DROP + 1e-9:
+            console.print(f"[red]INT8 gate failed: success drops by {drop:.2f} > {INT8_GATE_MAX_DROP}")
+            raise typer.Exit(1)
 
 
 @app.command("eval")
@@ -96,11 +137,77 @@ def eval_cmd(
         json_out.write_text(json.dumps(result, indent=2))
 
 
+@app.command("drive")
+def drive_cmd(
+    model: Path = typer.Option(
+        ..., help="An .onnx file, or an export directory (uses model.onnx, or model_int8.onnx with --int8)."
+    ),
+    source: str = typer.Option("sim", help="'sim' or a video file path."),
+    rate: float = typer.Option(20.0, help="Loop rate in Hz."),
+    int8: bool = typer.Option(False, "--int8", help="Use model_int8.onnx from the export directory."),
+    scenario: str = typer.Option("highway", help="Scenario, for --source sim."),
+    seed: int = typer.Option(100_000, help="Episode seed, for --source sim."),
+    max_cycles: int | None = typer.Option(None, help="Stop after this many cycles."),
+    speed: float = typer.Option(25.0, help="Speed the model is told for a video (it carries none), m/s."),
+    out: Path = typer.Option(Path("drive_out"), help="Output directory: latency JSON (and an MP4 for videos)."),
+    set_: list[str] | None = typer.Option(None, "--set", help="Environment override KEY=VALUE, for --source sim."),
+) -> None:
+    """Run the in-car loop (onnxruntime, fixed rate, deadlines, safety monitor) on the simulator or a video."""
+    from rich.progress import Progress
+
+    from e2edrive.deploy.runtime.loop import DriveLoop, LoopConfig
+    from e2edrive.deploy.runtime.sources import SimSource, VideoSource
+    from e2edrive.sim.scenarios import parse_overrides
+
+    path = model if model.suffix == ".onnx" else model / ("model_int8.onnx" if int8 else "model.onnx")
+    out.mkdir(parents=True, exist_ok=True)
+    is_sim = source == "sim"
+    src = SimSource(scenario, seed, rate, parse_overrides(set_)) if is_sim else VideoSource(Path(source), rate, speed)
+    loop = DriveLoop(path, src, LoopConfig(rate_hz=rate, realtime=not is_sim, max_cycles=max_cycles))
+    writer = None
+    if not is_sim:
+        from e2edrive.data.clip import VideoWriter
+        from e2edrive.model import io
+        from e2edrive.report.plots import draw_path
+        from e2edrive.sim.camera import CameraConfig
+
+        camera = CameraConfig()
+        scale = 3
+        writer = VideoWriter(out / "drive.mp4", io.IMAGE_WIDTH_PX * scale, io.IMAGE_HEIGHT_PX * scale, fps=int(rate))
+
+    with Progress(console=console) as bar:
+        task = bar.add_task("drive", total=max_cycles)
+
+        def on_cycle(record) -> None:
+            bar.advance(task)
+            if writer is not None and record.frame is not None and record.plan is not None:
+                trajectory, _ = io.split_plan(record.plan)
+                big = record.frame.image.repeat(scale, 0).repeat(scale, 1)
+                writer.write(draw_path(big, trajectory, camera, scale=scale))
+
+        report = loop.run(on_cycle)
+    if writer is not None:
+        writer.close()
+        report["video"] = str(out / "drive.mp4")
+        report["assumed_speed_mps"] = speed
+    if is_sim:
+        report["episode"] = src.result()
+    report["model"] = str(path)
+    report["source"] = source
+    (out / "latency.json").write_text(json.dumps(report, indent=2))
+    lat = report["latency_ms"]
+    console.print(
+        f"{report['cycles']} cycles at {rate:g} Hz: p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms, "
+        f"max {lat['max']:.2f} ms; {report['deadline_misses']} deadline misses, "
+        f"{report['dropped_frames']} dropped frames → {out / 'latency.json'}"
+    )
+
+
 @app.command("demo")
 def demo_cmd(
     out: Path = typer.Option(Path("demo_out"), help="Output directory."),
     episodes: int = typer.Option(150, help="Training episodes to collect."),
-    minutes: float = typer.Option(8.0, help="Training minutes."),
+    minutes: float = typer.Option(7.0, help="Training minutes."),
     eval_episodes: int = typer.Option(30, help="Held-out evaluation episodes per driver."),
     workers: int = typer.Option(2, help="Worker processes."),
 ) -> None:

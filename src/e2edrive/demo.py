@@ -24,7 +24,7 @@ DISTANCE_RATIO_TARGET = 0.75
 class DemoConfig:
     scenario: str = "highway"
     collect_episodes: int = 150
-    train_minutes: float = 8.0
+    train_minutes: float = 7.0
     eval_episodes: int = 30
     train_seed: int = 0
     eval_seed: int = 100_000

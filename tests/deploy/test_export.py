@@ -65,3 +65,16 @@ def test_runtime_never_imports_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_int8_quantization_is_calibrated_and_close(run_dir, tiny_clips, tmp_path):
+    from e2edrive.deploy.export import export_int8
+
+    export_onnx(run_dir, tmp_path / "model.onnx")
+    report = export_int8(run_dir, tmp_path / "model.onnx", tmp_path / "model_int8.onnx", tiny_clips)
+    session = make_session(tmp_path / "model_int8.onnx")
+    ops = {n.op_type for n in __import__("onnx").load(str(tmp_path / "model_int8.onnx")).graph.node}
+    assert "QuantizeLinear" in ops and "DequantizeLinear" in ops
+    (plan,) = session.run(None, parity_inputs(1))
+    assert np.isfinite(plan).all()
+    assert report["samples"] > 0 and np.isfinite(report["trajectory_abs_error_m"]["max"])

@@ -54,6 +54,8 @@ class DatasetConfig:
     val_fraction: float = 0.1
     camera: str = "front"
     include_crashed: bool = False
+    max_clips: int | None = None
+    """Use only the first N clips of the split (calibration, quick looks)."""
 
     def __post_init__(self) -> None:
         if self.split not in ("train", "val", "all"):
@@ -72,6 +74,8 @@ class ClipDataset(Dataset):
         for clip_path in [p for r in roots for p in list_clips(r)]:
             if config.split != "all" and split_of(clip_path.name, config.val_fraction) != config.split:
                 continue
+            if config.max_clips is not None and len(self.clip_names) >= config.max_clips:
+                break
             try:
                 clip = read_clip(clip_path)
                 video = clip.video(config.camera)

@@ -67,3 +67,45 @@ def export_onnx(run_dir: Path, out_path: Path, tolerance: float = PARITY_TOLERAN
         out_path.unlink(missing_ok=True)
         raise ParityError(f"ONNX parity failed: max |torch - ort| = {max_abs:.3g} > {tolerance:g}")
     return report
+
+
+INT8_EVAL_SAMPLES = 256
+
+
+def export_int8(run_dir: Path, fp32_path: Path, int8_path: Path, data_dir: Path | None = None) -> dict:
+    """Quantize the FP32 ONNX to static INT8 QDQ, calibrated on training frames, and report its error.
+
+    The error is measured on other frames (the validation split when there is one): trajectory error in
+    metres and controls error, INT8 vs FP32 ONNX.
+    """
+    from e2edrive.deploy.quantize import calibration_samples, quantize_int8
+    from e2edrive.deploy.runtime.onnx_policy import make_session
+
+    _, config = load_model(run_dir)
+    data_dir = Path(data_dir or config["data"][0])
+    quantize_int8(fp32_path, int8_path, calibration_samples(data_dir))
+    try:
+        held_out = calibration_samples(data_dir, INT8_EVAL_SAMPLES, seed=1, split="val")
+    except ValueError:  # no validation clips: other frames of the training clips
+        held_out = calibration_samples(data_dir, INT8_EVAL_SAMPLES, seed=1)
+    fp32, int8 = make_session(fp32_path), make_session(int8_path)
+    a = np.concatenate([fp32.run([io.OUTPUT_PLAN], x)[0] for x in held_out])
+    b = np.concatenate([int8.run([io.OUTPUT_PLAN], x)[0] for x in held_out])
+    traj_err = np.abs(a[:, io.TRAJECTORY] - b[:, io.TRAJECTORY])
+    ctrl_err = np.abs(a[:, io.CONTROL] - b[:, io.CONTROL])
+    report = {
+        "int8": str(int8_path),
+        "calibration_data": str(data_dir),
+        "trajectory_abs_error_m": {"mean": float(traj_err.mean()), "max": float(traj_err.max())},
+        "final_waypoint_error_m": float(
+            np.linalg.norm(
+                a[:, io.TRAJECTORY.stop - 2 : io.TRAJECTORY.stop] - b[:, io.TRAJECTORY.stop - 2 : io.TRAJECTORY.stop],
+                axis=1,
+            ).mean()
+        ),
+        "steer_abs_error_rad": {"mean": float(ctrl_err[:, 0].mean()), "max": float(ctrl_err[:, 0].max())},
+        "accel_abs_error_mps2": {"mean": float(ctrl_err[:, 1].mean()), "max": float(ctrl_err[:, 1].max())},
+        "samples": len(held_out),
+    }
+    atomic_write_text(Path(int8_path).with_suffix(".json"), json.dumps(report, indent=2))
+    return report

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 METRES_PER_100KM = 100_000.0
+DEFAULT_STEP_S = 0.1
+"""Step length assumed for rows that carry no time_s (10 Hz)."""
 
 
 def summarize(rows: list[dict]) -> dict:
-    """rows: one dict per episode (seed, success, collided, offroad, distance_m, steps, mean_speed_mps).
+    """rows: one dict per episode (seed, success, collided, offroad, distance_m, steps, time_s).
 
     collisions_per_100km divides collisions by the total distance driven; mean_speed_mps is distance over
     time, so a driver that crawls shows it here and in distance_m.
@@ -16,7 +18,7 @@ def summarize(rows: list[dict]) -> dict:
     rows = sorted(rows, key=lambda r: r["seed"])
     n = len(rows)
     total_m = float(sum(r["distance_m"] for r in rows))
-    total_s = float(sum(r["steps"] for r in rows)) * 0.1
+    total_s = float(sum(r.get("time_s", r["steps"] * DEFAULT_STEP_S) for r in rows))
     collisions = sum(bool(r["collided"]) for r in rows)
     return {
         "episodes_count": n,

@@ -62,10 +62,18 @@ def plan_to_action(plan: np.ndarray, speed_mps: float, config: ControllerConfig 
 
 
 class FrameContext:
-    """Ring of the last frames, stacked as the model's (T, C, H, W) uint8 input. Call reset() per episode."""
+    """Ring of the last frames, stacked as the model's (T, C, H, W) uint8 input. Call reset() per episode.
 
-    def __init__(self) -> None:
-        self._depth = -min(io.CONTEXT_OFFSETS_FRAMES) + 1
+    rate_hz: how often push() is called. The model's context offsets are in FRAME_RATE_HZ frames, so at
+    20 Hz every other frame is skipped; the rate must be a whole multiple of FRAME_RATE_HZ.
+    """
+
+    def __init__(self, rate_hz: float = io.FRAME_RATE_HZ) -> None:
+        ratio = rate_hz / io.FRAME_RATE_HZ
+        if ratio < 1 or abs(ratio - round(ratio)) > 1e-9:
+            raise ValueError(f"rate_hz={rate_hz} must be a whole multiple of {io.FRAME_RATE_HZ} Hz")
+        self._offsets = [off * round(ratio) for off in io.CONTEXT_OFFSETS_FRAMES]
+        self._depth = -min(self._offsets) + 1
         self._frames: list[np.ndarray] = []
         self._out = np.zeros(io.frames_shape(1)[1:], np.uint8)
 
@@ -81,6 +89,6 @@ class FrameContext:
         if not self._frames:
             self._frames = [frame_hwc] * self._depth
         self._frames = self._frames[1:] + [frame_hwc]
-        for i, off in enumerate(io.CONTEXT_OFFSETS_FRAMES):
+        for i, off in enumerate(self._offsets):
             self._out[i] = self._frames[self._depth - 1 + off].transpose(2, 0, 1)
         return self._out

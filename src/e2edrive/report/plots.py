@@ -47,14 +47,15 @@ def project_path(trajectory: np.ndarray, camera: CameraConfig) -> np.ndarray:
     return np.stack([u, v], axis=-1)
 
 
-def draw_path(frame: np.ndarray, trajectory: np.ndarray, camera: CameraConfig) -> np.ndarray:
+def draw_path(frame: np.ndarray, trajectory: np.ndarray, camera: CameraConfig, scale: int = 1) -> np.ndarray:
+    """Draw the ego-frame path on a camera frame; `scale` when the frame was upsampled from the camera's size."""
     from PIL import Image, ImageDraw
 
     pts = np.vstack([[[camera.mount_x_m + 1.0, 0.0]], trajectory])
-    pix = project_path(pts, camera)
+    pix = project_path(pts, camera) * scale
     img = Image.fromarray(frame)
     if len(pix) >= 2:
-        ImageDraw.Draw(img).line([tuple(p) for p in pix], fill=PATH_RGB, width=1)
+        ImageDraw.Draw(img).line([tuple(p) for p in pix], fill=PATH_RGB, width=scale)
     return np.asarray(img)
 
 

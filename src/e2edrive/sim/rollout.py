@@ -71,6 +71,7 @@ class EpisodeResult:
     offroad: bool
     success: bool
     mean_speed_mps: float
+    time_s: float
     speeds_mps: list[float] = field(default_factory=list, repr=False)
 
     def row(self) -> dict:
@@ -81,6 +82,7 @@ class EpisodeResult:
             "offroad": self.offroad,
             "distance_m": self.distance_m,
             "steps": self.steps,
+            "time_s": self.time_s,
             "mean_speed_mps": self.mean_speed_mps,
         }
 
@@ -156,6 +158,7 @@ def run_episode(
         offroad=offroad,
         success=reached_end and not collided and not offroad,
         mean_speed_mps=float(np.mean(speeds)) if speeds else 0.0,
+        time_s=steps * world.dt_s,
         speeds_mps=speeds,
     )
 

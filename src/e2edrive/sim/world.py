@@ -95,8 +95,13 @@ class World:
         return self.terminated or self.truncated
 
     @property
+    def dt_s(self) -> float:
+        """Step length: 1 / policy_frequency (FRAME_DT_S unless overridden)."""
+        return 1.0 / float(self.env_config.get("policy_frequency", 1.0 / FRAME_DT_S))
+
+    @property
     def time_s(self) -> float:
-        return self.step_index * FRAME_DT_S
+        return self.step_index * self.dt_s
 
     def reset(self, seed: int) -> Observation:
         env = self.env.unwrapped
@@ -113,7 +118,7 @@ class World:
         return self.observe()
 
     def step(self, action: Action) -> Observation:
-        """Apply one command for one 0.1 s step. Steering is clipped to the car's limits."""
+        """Apply one command for one step (dt_s, 0.1 s by default). Steering is clipped to the car's limits."""
         if self.done:
             raise RuntimeError("step() after the episode ended; call reset()")
         a = action.clipped()

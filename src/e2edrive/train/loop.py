@@ -109,6 +109,8 @@ def train(
     with Progress(*columns, disable=not progress) as bar:
         task = bar.add_task("train", total=total, loss="")
         step = 0
+        running: dict[str, float] = {}
+        running_n = 0
         while step < total:
             if cursor + config.batch_size > len(order):
                 order = torch.randperm(len(train_set), generator=gen)
@@ -132,9 +134,14 @@ def train(
                 budget_steps = int((config.minutes * 60 - (time.perf_counter() - t0)) / per_step) + step
                 total = max(step, min(config.max_steps, budget_steps))
                 bar.update(task, total=total)
+            for k, v in {"loss": loss.item(), **parts}.items():
+                running[k] = running.get(k, 0.0) + v
+            running_n += 1
             if step % config.log_every == 0 or step == total:
-                row = {"step": step, "time_s": time.perf_counter() - t0, "loss": loss.item(), **parts}
+                means = {k: v / running_n for k, v in running.items()}  # mean over the logging interval
+                row = {"step": step, "time_s": time.perf_counter() - t0, **means}
                 history.append(row)
+                running, running_n = {}, 0
                 bar.update(task, loss=f"{row['loss']:.3f}")
             bar.update(task, completed=step)
     train_s = time.perf_counter() - t0

@@ -1,0 +1,146 @@
+"""The in-car loop: a fixed rate, a deadline per cycle, preallocated inputs, a safety monitor. No torch.
+
+Each cycle: read a frame → run the network (onnxruntime) → parse the plan → command → monitor → actuators.
+A cycle whose output is late (over the period) or whose frame is missing does not use the network's output:
+the monitor holds the last safe command for one cycle, then brakes gently.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from e2edrive.deploy.runtime.monitor import MonitorConfig, SafetyMonitor
+from e2edrive.deploy.runtime.onnx_policy import make_session
+from e2edrive.model import io
+from e2edrive.model.control import ControllerConfig, FrameContext, plan_to_action
+from e2edrive.sim.policy import Action
+
+HISTOGRAM_EDGES_MS = (0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100)
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    rate_hz: float = 20.0
+    realtime: bool = True
+    """Sleep to hold the rate (a car, a video); False runs cycles back to back (a simulator in lockstep)."""
+    max_cycles: int | None = None
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        if self.rate_hz <= 0:
+            raise ValueError(f"rate_hz={self.rate_hz} must be positive")
+
+    @property
+    def period_s(self) -> float:
+        return 1.0 / self.rate_hz
+
+
+def parse_plan(output: np.ndarray) -> np.ndarray:
+    """ORT output (1, PLAN_SIZE) → (PLAN_SIZE,) float32; NaN when the shape is wrong."""
+    out = np.asarray(output, np.float32).reshape(-1)
+    return out if out.shape[0] == io.PLAN_SIZE else np.full(io.PLAN_SIZE, np.nan, np.float32)
+
+
+@dataclass
+class CycleRecord:
+    frame: object
+    plan: np.ndarray | None
+    action: Action
+    interventions: list[str]
+
+
+class DriveLoop:
+    def __init__(
+        self,
+        model_path: Path,
+        source,
+        config: LoopConfig = LoopConfig(),
+        monitor: MonitorConfig = MonitorConfig(),
+        controller: ControllerConfig = ControllerConfig(),
+    ) -> None:
+        self.config = config
+        self.session = make_session(model_path, config.threads)
+        self.source = source
+        self.monitor = SafetyMonitor(monitor)
+        self.controller = controller
+        self.context = FrameContext(config.rate_hz)
+        self._frames = np.zeros(io.frames_shape(1), np.uint8)
+        self._speed = np.zeros((1, 1), np.float32)
+        self._command = np.zeros((1, io.N_COMMANDS), np.float32)
+        self._feeds = {io.INPUT_FRAMES: self._frames, io.INPUT_SPEED: self._speed, io.INPUT_COMMAND: self._command}
+
+    def infer(self, frame) -> np.ndarray:
+        self._frames[0] = self.context.push(frame.image)
+        self._speed[0, 0] = frame.speed_mps
+        self._command[0] = io.command_one_hot(frame.command)
+        (out,) = self.session.run([io.OUTPUT_PLAN], self._feeds)
+        return parse_plan(out)
+
+    def run(self, on_cycle: Callable[[CycleRecord], None] | None = None) -> dict:
+        period = self.config.period_s
+        latencies_s: list[float] = []
+        dropped = missed = 0
+        reasons: Counter[str] = Counter()
+        cycles = 0
+        next_start = time.perf_counter()
+        while not self.source.finished and (self.config.max_cycles is None or cycles < self.config.max_cycles):
+            start = time.perf_counter()
+            frame = self.source.read()
+            plan = None
+            command: Action | None = None
+            if frame is None:
+                dropped += 1
+            else:
+                plan = self.infer(frame)
+                command = plan_to_action_or_none(plan, frame.speed_mps, self.controller)
+            elapsed = time.perf_counter() - start
+            latencies_s.append(elapsed)
+            if elapsed > period:
+                missed += 1
+                command = None
+            out = self.monitor.filter(command, period, frame.lead if frame is not None else None)
+            reasons.update(out.interventions)
+            self.source.apply(out.action)
+            if on_cycle is not None:
+                on_cycle(CycleRecord(frame, plan, out.action, out.interventions))
+            cycles += 1
+            if self.config.realtime:
+                next_start += period
+                time.sleep(max(0.0, next_start - time.perf_counter()))
+        return latency_report(latencies_s, cycles, dropped, missed, reasons, self.config)
+
+
+def plan_to_action_or_none(plan: np.ndarray, speed_mps: float, controller: ControllerConfig) -> Action | None:
+    """None for a non-finite plan, so the monitor reports it and falls back."""
+    if not np.all(np.isfinite(plan)):
+        return None
+    return plan_to_action(plan, speed_mps, controller)
+
+
+def latency_report(
+    latencies_s: list[float], cycles: int, dropped: int, missed: int, reasons: Counter, config: LoopConfig
+) -> dict:
+    ms = np.array(latencies_s) * 1e3 if latencies_s else np.zeros(1)
+    counts, _ = np.histogram(ms, bins=[0.0, *HISTOGRAM_EDGES_MS, np.inf])
+    return {
+        "config": asdict(config),
+        "cycles": cycles,
+        "period_ms": config.period_s * 1e3,
+        "latency_ms": {
+            "p50": float(np.percentile(ms, 50)),
+            "p90": float(np.percentile(ms, 90)),
+            "p99": float(np.percentile(ms, 99)),
+            "max": float(ms.max()),
+            "mean": float(ms.mean()),
+        },
+        "latency_histogram_ms": {"edges": [0.0, *HISTOGRAM_EDGES_MS, "inf"], "counts": counts.tolist()},
+        "deadline_misses": missed,
+        "dropped_frames": dropped,
+        "interventions": dict(reasons),
+    }
