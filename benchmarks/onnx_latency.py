@@ -23,19 +23,24 @@ from e2edrive.model import io
 from e2edrive.model.net import DrivingNet
 from e2edrive.train.checkpoint import load_model, save_checkpoint
 
-RUNS = 300
+RUNS = 500
 WARMUP = 20
 
 
-def percentiles(fn) -> tuple[float, float]:
-    times = []
+def interleaved_percentiles(fns: dict) -> dict[str, tuple[float, float]]:
+    """Time each function once per round, round after round, so drift in clock speed hits all alike."""
+    times: dict[str, list[float]] = {k: [] for k in fns}
     for i in range(RUNS + WARMUP):
-        t = time.perf_counter()
-        fn()
-        if i >= WARMUP:
-            times.append(time.perf_counter() - t)
-    ms = np.array(times) * 1e3
-    return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            if i >= WARMUP:
+                times[name].append(time.perf_counter() - t)
+    out = {}
+    for name, ts in times.items():
+        ms = np.array(ts) * 1e3
+        out[name] = (float(np.percentile(ms, 50)), float(np.percentile(ms, 99)))
+    return out
 
 
 if __name__ == "__main__":
@@ -61,9 +66,14 @@ if __name__ == "__main__":
         int8 = make_session(d / "model_int8.onnx", threads=1)
         args = [torch.from_numpy(inputs[k]) for k in (io.INPUT_FRAMES, io.INPUT_SPEED, io.INPUT_COMMAND)]
         with torch.no_grad():
-            t50, t99 = percentiles(lambda: model(*args))
-        f50, f99 = percentiles(lambda: fp32.run(None, inputs))
-        q50, q99 = percentiles(lambda: int8.run(None, inputs))
+            r = interleaved_percentiles(
+                {
+                    "torch": lambda: model(*args),
+                    "fp32": lambda: fp32.run(None, inputs),
+                    "int8": lambda: int8.run(None, inputs),
+                }
+            )
+        (t50, t99), (f50, f99), (q50, q99) = r["torch"], r["fp32"], r["int8"]
     print(f"eager torch: p50 {t50:6.2f} ms  p99 {t99:6.2f} ms")
     print(f"ORT fp32:    p50 {f50:6.2f} ms  p99 {f99:6.2f} ms")
     print(f"ORT int8:    p50 {q50:6.2f} ms  p99 {q99:6.2f} ms")

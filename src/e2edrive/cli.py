@@ -10,7 +10,47 @@ from rich.console import Console
 from rich.table import Table
 
 app = typer.Typer(help="e2edrive: fleet video → end-to-end driver → closed-loop score → ONNX.", no_args_is_help=True)
+data_app = typer.Typer(help="The data engine: check, index and query clips.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
 console = Console()
+
+
+@data_app.command("check")
+def data_check_cmd(
+    root: Path = typer.Argument(..., help="Directory of clips."),
+    move: bool = typer.Option(True, help="Move bad clips to ROOT/quarantine/ (--no-move only reports)."),
+) -> None:
+    """Validate every clip; bad ones go to ROOT/quarantine/<clip>/REASON.txt."""
+    from e2edrive.data.check import check_dir
+
+    report = check_dir(root, move=move)
+    for name, reason in report["quarantined"].items():
+        console.print(f"[yellow]{name}[/]: {reason}")
+    console.print(f"{len(report['ok'])} clips ok, {len(report['quarantined'])} quarantined")
+
+
+@data_app.command("index")
+def data_index_cmd(root: Path = typer.Argument(..., help="Directory of clips.")) -> None:
+    """Build ROOT/catalog/{clips,frames,events}.parquet (events from the triggers)."""
+    from e2edrive.data.catalog import build_index
+
+    counts = build_index(root)
+    console.print(f"indexed {counts['clips']} clips, {counts['events']} events → {root / 'catalog'}")
+
+
+@data_app.command("query")
+def data_query_cmd(
+    root: Path = typer.Argument(..., help="Directory of clips with a catalog."),
+    sql: str = typer.Argument(..., help="SQL over the views clips, frames, events."),
+) -> None:
+    """Run DuckDB SQL over the catalog and print the result."""
+    from e2edrive.data.catalog import query
+
+    result = query(root, sql)
+    table = Table(*result.column_names)
+    for row in result.to_pylist():
+        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()))
+    console.print(table)
 
 
 @app.command("collect")

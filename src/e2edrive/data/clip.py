@@ -50,9 +50,13 @@ SIGNAL_SCHEMA = pa.schema(
         ("crashed", pa.bool_()),
         ("command", pa.string()),
         ("perturbed", pa.bool_()),
+        ("lead_gap_m", pa.float64()),
+        ("lead_closing_mps", pa.float64()),
     ]
 )
 SIGNAL_COLUMNS = tuple(SIGNAL_SCHEMA.names)
+"""lead_gap_m / lead_closing_mps: radar-style bumper gap and closing speed to the car ahead in the ego lane,
+null when there is none."""
 
 
 def clip_id(scenario: str, seed: int) -> str:

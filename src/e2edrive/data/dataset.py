@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from e2edrive.data.check import CheckConfig, check_clip
 from e2edrive.data.clip import list_clips, read_clip
 from e2edrive.model.io import (
     COMMANDS,
@@ -76,6 +77,10 @@ class ClipDataset(Dataset):
                 continue
             if config.max_clips is not None and len(self.clip_names) >= config.max_clips:
                 break
+            problem = check_clip(clip_path, CheckConfig(decode_video=False))
+            if problem:
+                warnings.warn(f"skipping clip {clip_path.name}: {problem}", stacklevel=2)
+                continue
             try:
                 clip = read_clip(clip_path)
                 video = clip.video(config.camera)

@@ -112,6 +112,7 @@ def run_episode(
     steps = 0
     while not world.done and (max_steps is None or steps < max_steps):
         state = world.ego_state()
+        lead = world.lead()
         command = driver.act(obs)
         label = command
         if labeller is not None and labeller is not driver:
@@ -137,6 +138,8 @@ def run_episode(
                     "crashed": state.crashed,
                     "command": obs.command,
                     "perturbed": perturbed,
+                    "lead_gap_m": None if lead is None else lead[0],
+                    "lead_closing_mps": None if lead is None else lead[1],
                 },
             )
         obs = world.step(applied)

@@ -164,6 +164,16 @@ class World:
             crashed=bool(ego.crashed),
         )
 
+    def lead(self) -> tuple[float, float] | None:
+        """Radar-style view of the car ahead in the ego lane: (bumper gap m, closing speed m/s), or None."""
+        ego = self.ego
+        front, _ = ego.road.neighbour_vehicles(ego, ego.lane_index)
+        if front is None:
+            return None
+        gap_m = ego.lane_distance_to(front) - (ego.LENGTH + front.LENGTH) / 2
+        closing_mps = float(np.dot(ego.velocity - front.velocity, ego.direction))
+        return max(float(gap_m), 0.0), closing_mps
+
     def close(self) -> None:
         if self.rig is not None:
             self.rig.close()

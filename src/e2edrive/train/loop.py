@@ -164,7 +164,7 @@ def train(
         model,
         {
             "train": config.to_json(),
-            "data": [str(d) for d in ([data_dir] if isinstance(data_dir, (str, Path)) else data_dir)],
+            "data": [str(Path(d).resolve()) for d in ([data_dir] if isinstance(data_dir, (str, Path)) else data_dir)],
         },
     )
     atomic_write_text(run_dir / "history.json", json.dumps(history))

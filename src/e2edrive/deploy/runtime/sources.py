@@ -45,13 +45,8 @@ class SimSource:
         return self.world.done
 
     def radar(self) -> LeadEstimate | None:
-        ego = self.world.ego
-        front, _ = ego.road.neighbour_vehicles(ego, ego.lane_index)
-        if front is None:
-            return None
-        gap = ego.lane_distance_to(front) - (ego.LENGTH + front.LENGTH) / 2
-        closing = float(np.dot(ego.velocity - front.velocity, ego.direction))
-        return LeadEstimate(distance_m=max(float(gap), 0.0), closing_speed_mps=closing)
+        lead = self.world.lead()
+        return None if lead is None else LeadEstimate(distance_m=lead[0], closing_speed_mps=lead[1])
 
     def read(self) -> Frame | None:
         return Frame(self._obs.frames["front"], self._obs.speed_mps, self._obs.time_s, self._obs.command, self.radar())
