@@ -27,7 +27,8 @@ import pyarrow.parquet as pq
 from e2edrive import __version__
 from e2edrive.model.io import FRAME_RATE_HZ
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: added lead_gap_m and lead_closing_mps."""
 TMP_PREFIX = ".tmp-"
 VIDEO_CRF = 18
 """x264 constant rate factor: visually lossless at 160x96."""
