@@ -53,6 +53,30 @@ def data_query_cmd(
     console.print(table)
 
 
+@data_app.command("ingest")
+def data_ingest_cmd(
+    source: Path = typer.Argument(..., help="A dashcam video file, or a comma2k19 segment directory."),
+    out: Path = typer.Option(..., help="Clip directory to add the real log to."),
+) -> None:
+    """Turn a real log into a clip (missing streams declared in meta.json, never faked)."""
+    from e2edrive.data.ingest import ingest_comma2k19, ingest_video
+
+    path = ingest_comma2k19(source, out) if source.is_dir() else ingest_video(source, out)
+    console.print(f"wrote {path}")
+
+
+@data_app.command("export-lerobot")
+def data_export_lerobot_cmd(
+    root: Path = typer.Argument(..., help="Directory of clips."),
+    out: Path = typer.Argument(..., help="Output directory of the LeRobot v3.0 dataset."),
+) -> None:
+    """Write the clips as a LeRobot v3.0 dataset (parquet + mp4 + meta/info.json)."""
+    from e2edrive.data.lerobot import export_lerobot
+
+    info = export_lerobot(root, out)
+    console.print(f"wrote {info['total_episodes']} episodes, {info['total_frames']} frames → {out}")
+
+
 @app.command("collect")
 def collect_cmd(
     scenario: str = typer.Option("highway", help="Scenario name from the registry."),

@@ -66,7 +66,10 @@ def check_clip(clip: Path, config: CheckConfig = CheckConfig()) -> str | None:
     if meta.get("schema_version") != SCHEMA_VERSION:
         return f"schema_version {meta.get('schema_version')!r} != {SCHEMA_VERSION}"
     cameras = meta.get("cameras") or []
-    if not cameras or any("intrinsics" not in c or "name" not in c for c in cameras):
+    missing = set(meta.get("missing_streams", []))
+    if not cameras and "video" not in missing:
+        return "no cameras in meta.json and video not declared missing"
+    if "calibration" not in missing and any("intrinsics" not in c or "name" not in c for c in cameras):
         return "camera calibration missing from meta.json"
     problem, rows = check_signals(clip / "signals.parquet", config)
     if problem:

@@ -48,6 +48,17 @@ def future_trajectory(x: np.ndarray, y: np.ndarray, yaw: np.ndarray, t: int) -> 
     return np.stack([c * dx + s * dy, -s * dx + c * dy], axis=-1).astype(np.float32)
 
 
+LABEL_STREAMS = ("video", "x_m", "y_m", "yaw_rad", "speed_mps", "expert_steer_rad", "expert_accel_mps2")
+
+
+def _lacks_labels(clip_path: Path) -> str | None:
+    import json
+
+    missing = set(json.loads((clip_path / "meta.json").read_text()).get("missing_streams", []))
+    lacking = [s for s in LABEL_STREAMS if s in missing]
+    return f"no {', '.join(lacking)} to learn from" if lacking else None
+
+
 @dataclass(frozen=True)
 class DatasetConfig:
     split: str = "train"
@@ -77,7 +88,7 @@ class ClipDataset(Dataset):
                 continue
             if config.max_clips is not None and len(self.clip_names) >= config.max_clips:
                 break
-            problem = check_clip(clip_path, CheckConfig(decode_video=False))
+            problem = check_clip(clip_path, CheckConfig(decode_video=False)) or _lacks_labels(clip_path)
             if problem:
                 warnings.warn(f"skipping clip {clip_path.name}: {problem}", stacklevel=2)
                 continue
