@@ -53,6 +53,55 @@ def data_query_cmd(
     console.print(table)
 
 
+@data_app.command("build")
+def data_build_cmd(
+    root: Path = typer.Argument(..., help="Directory of clips."),
+    out: Path = typer.Option(..., help="Where versioned datasets are written (OUT/<name>-<version>/)."),
+    name: str = typer.Option("dataset", help="Dataset name."),
+    mine: list[str] | None = typer.Option(None, help="Keep only windows around these triggers (repeatable)."),
+    window_s: float = typer.Option(3.0, help="Half-width of a mined window, seconds."),
+    balance: bool = typer.Option(
+        True, help="Weight frames by speed x curvature x command bin (--no-balance: uniform)."
+    ),
+    val_fraction: float = typer.Option(0.1, help="Share of episodes for validation."),
+    test_fraction: float = typer.Option(0.1, help="Share of episodes for test."),
+) -> None:
+    """Build a versioned dataset: manifest with content hashes, split by episode, mining, balance."""
+    from e2edrive.data.build import BuildConfig, build_dataset, read_manifest
+
+    config = BuildConfig(name, val_fraction, test_fraction, tuple(mine or ()), window_s, balance)
+    path = build_dataset(root, out, config)
+    manifest, _ = read_manifest(path)
+    console.print(f"wrote {path} (version {manifest['version']}): {json.dumps(manifest['counts'])}")
+
+
+@data_app.command("human-likeness")
+def data_human_likeness_cmd(
+    driver: list[str] = typer.Option(
+        ..., help="LABEL=CLIP_DIR, repeatable (e.g. human=real expert=clips learned=drives)."
+    ),
+    out: Path = typer.Option(Path("human_likeness"), help="Output directory (PNG + JSON)."),
+) -> None:
+    """Compare speed, acceleration, jerk and lateral acceleration distributions across drivers."""
+    from e2edrive.report.human_likeness import human_likeness
+
+    drivers = {}
+    for item in driver:
+        label, sep, path = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--driver expects LABEL=DIR, got {item!r}")
+        drivers[label] = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    stats = human_likeness(drivers, out / "human_likeness.png")
+    (out / "human_likeness.json").write_text(json.dumps(stats, indent=2))
+    table = Table("driver", "quantity", "mean", "std", "p5", "p95", "max |x|")
+    for label, per in stats.items():
+        for key, st in per.items():
+            if st:
+                table.add_row(label, key, *(f"{st[k]:.2f}" for k in ("mean", "std", "p5", "p95", "max_abs")))
+    console.print(table)
+
+
 @data_app.command("ingest")
 def data_ingest_cmd(
     source: Path = typer.Argument(..., help="A dashcam video file, or a comma2k19 segment directory."),
@@ -85,12 +134,13 @@ def collect_cmd(
     seed: int = typer.Option(0, help="First episode seed; episodes use seed..seed+N-1."),
     out: Path = typer.Option(..., help="Output directory of clips."),
     set_: list[str] | None = typer.Option(None, "--set", help="Environment override KEY=VALUE (repeatable)."),
+    policy: str = typer.Option("expert", help="Who drives: 'expert', or a run dir / .onnx (the expert then labels)."),
 ) -> None:
-    """Drive episodes with the expert in W processes and record one clip per episode."""
+    """Drive episodes in W processes and record one clip per episode (video + signals + meta)."""
     from e2edrive.fleet.collect import CollectConfig, collect
     from e2edrive.sim.scenarios import parse_overrides
 
-    results = collect(CollectConfig(scenario, episodes, workers, seed, parse_overrides(set_)), out)
+    results = collect(CollectConfig(scenario, episodes, workers, seed, parse_overrides(set_), policy=policy), out)
     crashed = sum(r["collided"] for r in results)
     console.print(f"wrote {len(results)} clips to {out} ({crashed} flagged: expert crashed)")
 

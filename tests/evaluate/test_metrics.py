@@ -2,7 +2,7 @@ import pytest
 
 from e2edrive.evaluate.closed_loop import EvalConfig, evaluate
 from e2edrive.evaluate.metrics import summarize
-from e2edrive.evaluate.policies import make_policy
+from e2edrive.policies import make_policy
 from tests.conftest import SHORT
 
 

@@ -73,3 +73,20 @@ def test_killed_writer_leaves_no_half_clip(tmp_path):
     collect(CollectConfig(episodes=len(finished) + 1, workers=1, seed=0, overrides=SHORT), tmp_path, progress=False)
     assert not any(p.name.startswith(".tmp-") for p in tmp_path.iterdir())
     assert len(list_clips(tmp_path)) == len(finished) + 1
+
+
+def test_learner_drives_and_expert_labels(tmp_path):
+    import torch
+
+    from e2edrive.model.net import DrivingNet
+    from e2edrive.train.checkpoint import save_checkpoint
+
+    torch.manual_seed(0)
+    save_checkpoint(tmp_path / "run", DrivingNet().eval(), {})
+    cfg = CollectConfig(episodes=1, workers=1, seed=3, overrides=SHORT, policy=str(tmp_path / "run"))
+    collect(cfg, tmp_path / "clips", progress=False)
+    clip = read_clip(list_clips(tmp_path / "clips")[0])
+    assert clip.meta["driver"] == str(tmp_path / "run")
+    s = clip.signals
+    assert not s["perturbed"].any(), "only the expert is perturbed"
+    assert not np.allclose(s["steer_rad"], s["expert_steer_rad"]), "labels come from the expert, not the driver"

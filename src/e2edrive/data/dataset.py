@@ -12,7 +12,6 @@ slices of memory. A sample is:
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from e2edrive.data.build import MANIFEST, read_manifest, split_of
 from e2edrive.data.check import CheckConfig, check_clip
 from e2edrive.data.clip import list_clips, read_clip
 from e2edrive.model.io import (
@@ -32,12 +32,6 @@ from e2edrive.model.io import (
 )
 
 FUTURE_FRAMES = TRAJECTORY_POINTS * TRAJECTORY_STRIDE_FRAMES
-
-
-def split_of(clip_name: str, val_fraction: float) -> str:
-    """Deterministic train/val split by episode: a hash of the clip id, stable across machines."""
-    h = int(hashlib.sha256(clip_name.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    return "val" if h < val_fraction else "train"
 
 
 def future_trajectory(x: np.ndarray, y: np.ndarray, yaw: np.ndarray, t: int) -> np.ndarray:
@@ -80,12 +74,28 @@ class ClipDataset(Dataset):
     def __init__(self, root: Path | list[Path], config: DatasetConfig = DatasetConfig()) -> None:
         self.config = config
         roots = [Path(root)] if isinstance(root, (str, Path)) else [Path(r) for r in root]
-        frames, speeds, commands, trajs, controls, index = [], [], [], [], [], []
+        frames, speeds, commands, trajs, controls, index, weights = [], [], [], [], [], [], []
         self.clip_names: list[str] = []
+        self.weights: torch.Tensor | None = None
+        chosen: dict[str, np.ndarray] | None = None  # clip id → (frame, weight) rows, from a built dataset
+        if len(roots) == 1 and (roots[0] / MANIFEST).exists():
+            manifest, samples = read_manifest(roots[0])
+            wanted = [c for c in manifest["clips"] if config.split in ("all", c["split"])]
+            clip_paths = [Path(c["path"]) for c in wanted]
+            table = samples.to_pydict()
+            chosen = {}
+            for cid, f, w in zip(table["clip_id"], table["frame_index"], table["weight"]):
+                chosen.setdefault(cid, []).append((f, w))
+            chosen = {k: np.array(v) for k, v in chosen.items()}
+        else:
+            clip_paths = [
+                p
+                for r in roots
+                for p in list_clips(r)
+                if config.split == "all" or split_of(p.name, config.val_fraction) == config.split
+            ]
         offset = 0
-        for clip_path in [p for r in roots for p in list_clips(r)]:
-            if config.split != "all" and split_of(clip_path.name, config.val_fraction) != config.split:
-                continue
+        for clip_path in clip_paths:
             if config.max_clips is not None and len(self.clip_names) >= config.max_clips:
                 break
             problem = check_clip(clip_path, CheckConfig(decode_video=False)) or _lacks_labels(clip_path)
@@ -105,6 +115,13 @@ class ClipDataset(Dataset):
             if n <= FUTURE_FRAMES:
                 continue
             valid = np.arange(0, n - FUTURE_FRAMES)
+            w = np.ones(len(valid))
+            if chosen is not None:
+                rows = chosen.get(clip_path.name, np.zeros((0, 2)))
+                rows = rows[rows[:, 0] < len(valid)]
+                valid, w = rows[:, 0].astype(int), rows[:, 1]
+                if len(valid) == 0:
+                    continue
             frames.append(video[:n])
             speeds.append(s["speed_mps"][:n].astype(np.float32))
             commands.append(np.array([COMMANDS.index(c) for c in s["command"][:n]], np.int64))
@@ -114,6 +131,7 @@ class ClipDataset(Dataset):
             )
             # (global frame of t, first global frame of this clip)
             index.append(np.stack([valid + offset, np.full_like(valid, offset)], -1))
+            weights.append(w)
             offset += n
             self.clip_names.append(clip_path.name)
         if not frames:
@@ -125,6 +143,8 @@ class ClipDataset(Dataset):
         self.controls = torch.from_numpy(np.concatenate(controls))
         self.index = torch.from_numpy(np.concatenate(index))
         self.offsets = torch.tensor(CONTEXT_OFFSETS_FRAMES)
+        if chosen is not None:
+            self.weights = torch.from_numpy(np.concatenate(weights)).double()
 
     def __len__(self) -> int:
         return len(self.index)

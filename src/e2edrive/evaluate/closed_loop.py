@@ -10,7 +10,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from e2edrive.evaluate.metrics import summarize
-from e2edrive.evaluate.policies import make_policy, needs_camera
+from e2edrive.policies import make_policy, needs_camera
 from e2edrive.sim.camera import CameraConfig
 from e2edrive.sim.rollout import run_episode
 from e2edrive.sim.scenarios import get_scenario

@@ -16,6 +16,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from e2edrive.data.clip import ClipWriter, clip_id, list_clips, remove_stale_tmp
+from e2edrive.policies import make_policy
 from e2edrive.sim.camera import CameraConfig
 from e2edrive.sim.drivers.expert import ExpertConfig, ExpertPolicy
 from e2edrive.sim.rollout import PerturbConfig, run_episode
@@ -33,6 +34,8 @@ class CollectConfig:
     expert: ExpertConfig = ExpertConfig()
     perturb: PerturbConfig = PerturbConfig(start_probability=0.03)
     cameras: tuple[CameraConfig, ...] = (CameraConfig(),)
+    policy: str = "expert"
+    """Who drives: 'expert', or a run directory / .onnx file — then the expert only labels (DAgger data)."""
 
     def __post_init__(self) -> None:
         get_scenario(self.scenario)
@@ -49,24 +52,36 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(config: CollectConfig, out_dir: str) -> None:
+    if config.policy != "expert":  # one inference thread per worker: the workers already fill the cores
+        import torch
+
+        torch.set_num_threads(1)
     _WORKER["config"] = config
     _WORKER["out"] = Path(out_dir)
     _WORKER["world"] = World(get_scenario(config.scenario), config.overrides, config.cameras)
     _WORKER["expert"] = ExpertPolicy(config.expert)
+    _WORKER["driver"] = _WORKER["expert"] if config.policy == "expert" else make_policy(config.policy)
 
 
 def record_episode(world: World, config: CollectConfig, seed: int, out_dir: Path) -> dict:
-    """Drive one expert episode into a clip under out_dir; returns a short summary."""
-    expert = ExpertPolicy(config.expert) if "expert" not in _WORKER else _WORKER["expert"]
+    """Drive one episode into a clip under out_dir; returns a short summary.
+
+    The expert drives (with perturbations), or a learned policy drives and the expert labels every frame.
+    """
+    expert = _WORKER.get("expert") or ExpertPolicy(config.expert)
+    driver = _WORKER.get("driver") or (expert if config.policy == "expert" else make_policy(config.policy))
     cid = clip_id(config.scenario, seed)
     writer = ClipWriter(out_dir, cid, [c.calibration() for c in config.cameras])
+    perturb = config.perturb if driver is expert else None
     try:
-        result = run_episode(world, expert, seed, perturb=config.perturb, recorder=lambda o, s: writer.add(o.frames, s))
+        result = run_episode(
+            world, driver, seed, labeller=expert, perturb=perturb, recorder=lambda o, s: writer.add(o.frames, s)
+        )
         writer.commit(
             {
                 "scenario": config.scenario,
                 "seed": seed,
-                "driver": "expert",
+                "driver": "expert" if driver is expert else config.policy,
                 "env_config": world.env_config,
                 "collect_config": config.to_json(),
                 "expert_crashed": result.collided,

@@ -112,11 +112,15 @@ def train(
         running: dict[str, float] = {}
         running_n = 0
         while step < total:
-            if cursor + config.batch_size > len(order):
-                order = torch.randperm(len(train_set), generator=gen)
-                cursor = 0
-            batch = train_set.batch(order[cursor : cursor + config.batch_size])
-            cursor += config.batch_size
+            if train_set.weights is not None:  # a built dataset: balanced sampling by its weights
+                ids = torch.multinomial(train_set.weights, config.batch_size, replacement=True, generator=gen)
+            else:
+                if cursor + config.batch_size > len(order):
+                    order = torch.randperm(len(train_set), generator=gen)
+                    cursor = 0
+                ids = order[cursor : cursor + config.batch_size]
+                cursor += config.batch_size
+            batch = train_set.batch(ids)
             for group in opt.param_groups:
                 group["lr"] = _lr_at(step, total, config)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):

@@ -1,4 +1,7 @@
-"""Build a policy from a spec string: 'expert', a training run directory, or an .onnx file."""
+"""Build a policy from a spec string: 'expert', a training run directory, or an .onnx file.
+
+Shared by fleet recording (a learner at the wheel, DAgger) and evaluation; heavy imports stay lazy.
+"""
 
 from __future__ import annotations
 
