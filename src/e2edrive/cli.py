@@ -135,12 +135,14 @@ def collect_cmd(
     out: Path = typer.Option(..., help="Output directory of clips."),
     set_: list[str] | None = typer.Option(None, "--set", help="Environment override KEY=VALUE (repeatable)."),
     policy: str = typer.Option("expert", help="Who drives: 'expert', or a run dir / .onnx (the expert then labels)."),
+    engine: str = typer.Option("local", help="'local' worker processes, or 'ray' (pip install 'e2edrive[ray]')."),
 ) -> None:
     """Drive episodes in W processes and record one clip per episode (video + signals + meta)."""
     from e2edrive.fleet.collect import CollectConfig, collect
     from e2edrive.sim.scenarios import parse_overrides
 
-    results = collect(CollectConfig(scenario, episodes, workers, seed, parse_overrides(set_), policy=policy), out)
+    config = CollectConfig(scenario, episodes, workers, seed, parse_overrides(set_), policy=policy)
+    results = collect(config, out, engine=engine)
     crashed = sum(r["collided"] for r in results)
     console.print(f"wrote {len(results)} clips to {out} ({crashed} flagged: expert crashed)")
 

@@ -90,3 +90,17 @@ def test_learner_drives_and_expert_labels(tmp_path):
     s = clip.signals
     assert not s["perturbed"].any(), "only the expert is perturbed"
     assert not np.allclose(s["steer_rad"], s["expert_steer_rad"]), "labels come from the expert, not the driver"
+
+
+def test_ray_engine_gives_the_same_clips(tiny_clips, tmp_path):
+    import pytest
+
+    ray = pytest.importorskip("ray")
+    try:
+        collect(CollectConfig(episodes=2, workers=2, seed=0, overrides=SHORT), tmp_path, progress=False, engine="ray")
+    finally:
+        ray.shutdown()
+    clips = list_clips(tmp_path)
+    assert [c.name for c in clips] == ["highway-000000", "highway-000001"]
+    for clip in clips:
+        assert _digest(clip) == _digest(tiny_clips / clip.name)

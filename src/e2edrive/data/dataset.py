@@ -1,7 +1,8 @@
 """A PyTorch dataset over a directory of clips.
 
-Each clip's video is decoded once, when the dataset is built, into one uint8 array; samples are then
-slices of memory. A sample is:
+Each clip's video is decoded once ever (a uint8 cache beside the clips, `frame_cache.py`) and loaded into
+one array when the dataset is built; samples are then slices of memory, gathered a batch at a time.
+A sample is:
 
     frames      (T, C, H, W) uint8     frames at CONTEXT_OFFSETS_FRAMES (clamped at the clip start)
     speed_mps   (1,) float32
@@ -23,6 +24,7 @@ from torch.utils.data import Dataset
 from e2edrive.data.build import MANIFEST, read_manifest, split_of
 from e2edrive.data.check import CheckConfig, check_clip
 from e2edrive.data.clip import list_clips, read_clip
+from e2edrive.data.frame_cache import cached_frames
 from e2edrive.model.io import (
     COMMANDS,
     CONTEXT_OFFSETS_FRAMES,
@@ -104,7 +106,7 @@ class ClipDataset(Dataset):
                 continue
             try:
                 clip = read_clip(clip_path)
-                video = clip.video(config.camera)
+                video = cached_frames(clip_path, config.camera)
             except Exception as exc:  # noqa: BLE001 - a bad clip is skipped, never fatal
                 warnings.warn(f"skipping clip {clip_path.name}: {exc}", stacklevel=2)
                 continue

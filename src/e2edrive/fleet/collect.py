@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,8 +101,44 @@ def _work(seed: int) -> dict:
     return record_episode(_WORKER["world"], _WORKER["config"], seed, _WORKER["out"])
 
 
-def collect(config: CollectConfig, out_dir: Path, progress: bool = True) -> list[dict]:
-    """Record episodes seed..seed+episodes-1 into out_dir; returns one summary per newly written clip."""
+class _RayWorker:
+    """One Ray actor = one worker process with its own World, exactly like a local pool worker."""
+
+    def __init__(self, config: CollectConfig, out_dir: str) -> None:
+        _init_worker(config, out_dir)
+
+    def record(self, seed: int) -> dict:
+        return _work(seed)
+
+
+def _ray_results(config: CollectConfig, out_dir: Path, seeds: list[int]):
+    """Run the job on a Ray cluster: RAY_ADDRESS (or `ray start`) to join one, else a local Ray.
+
+    On several nodes out_dir must be a filesystem every node sees (NFS, a mounted bucket): clips are
+    written by the actors, atomically, exactly as by local workers.
+    """
+    import ray
+    from ray.util import ActorPool
+
+    if not ray.is_initialized():
+        ray.init(address=os.environ.get("RAY_ADDRESS"), include_dashboard=False, log_to_driver=False)
+    actor = ray.remote(num_cpus=1)(_RayWorker)
+    actors = [actor.remote(config, str(out_dir.resolve())) for _ in range(min(config.workers, len(seeds)))]
+    yield from ActorPool(actors).map_unordered(lambda a, seed: a.record.remote(seed), seeds)
+    for a in actors:
+        ray.kill(a)
+
+
+ENGINES = ("local", "ray")
+
+
+def collect(config: CollectConfig, out_dir: Path, progress: bool = True, engine: str = "local") -> list[dict]:
+    """Record episodes seed..seed+episodes-1 into out_dir; returns one summary per newly written clip.
+
+    engine: 'local' (a process pool) or 'ray' (actors on a Ray cluster); same seeds → same clips either way.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine={engine!r} must be one of {ENGINES}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_tmp(out_dir)
@@ -112,7 +149,11 @@ def collect(config: CollectConfig, out_dir: Path, progress: bool = True) -> list
     columns = (TextColumn("collect"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, disable=not progress) as bar:
         task = bar.add_task("collect", total=len(seeds))
-        if config.workers == 1 or len(seeds) <= 1:
+        if engine == "ray" and seeds:
+            for r in _ray_results(config, out_dir, seeds):
+                results.append(r)
+                bar.advance(task)
+        elif config.workers == 1 or len(seeds) <= 1:
             _init_worker(config, str(out_dir))
             for s in seeds:
                 results.append(_work(s))

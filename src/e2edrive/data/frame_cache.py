@@ -1,0 +1,41 @@
+"""Decode each clip's video once into a uint8 .npy beside the clips, then memory-map it.
+
+    ROOT/.cache/frames/<clip_id>-<camera>-<key>.npy     (N, H, W, 3) uint8
+
+key hashes the video's size and modification time, so a re-recorded clip gets a fresh cache. The hidden
+.cache directory is never listed as a clip. Writes are atomic (temp file, then rename).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from e2edrive.data.clip import read_video
+
+CACHE_DIR = ".cache/frames"
+
+
+def cache_path(clip: Path, camera: str) -> Path:
+    video = Path(clip) / f"{camera}.mp4"
+    st = video.stat()
+    key = hashlib.sha256(f"{st.st_size}-{st.st_mtime_ns}".encode()).hexdigest()[:12]
+    return Path(clip).parent / CACHE_DIR / f"{Path(clip).name}-{camera}-{key}.npy"
+
+
+def cached_frames(clip: Path, camera: str = "front") -> np.ndarray:
+    """(N, H, W, 3) uint8, memory-mapped read-only; decoded (once) on a miss."""
+    path = cache_path(clip, camera)
+    if not path.exists():
+        frames = read_video(Path(clip) / f"{camera}.mp4")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        with open(tmp, "wb") as f:
+            np.save(f, frames)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    return np.load(path, mmap_mode="r")
