@@ -319,6 +319,22 @@ def drive_cmd(
     )
 
 
+@app.command("shadow")
+def shadow_cmd(
+    model: Path = typer.Option(..., help="An .onnx model (or an export directory with model.onnx)."),
+    clips: Path = typer.Option(..., help="Clips driven by someone else (expert, rules, human) to replay."),
+    threshold_m: float = typer.Option(1.5, help="Plan vs driven end-point distance that counts as disagreement."),
+) -> None:
+    """Run the model beside the recorded driver; log disagreements as trigger events beside each clip."""
+    from e2edrive.data.triggers import TriggerConfig
+    from e2edrive.deploy.runtime.shadow import shadow_dir
+
+    path = model if model.suffix == ".onnx" else model / "model.onnx"
+    results = shadow_dir(path, clips, TriggerConfig(disagreement_m=threshold_m))
+    events = sum(r["events"] for r in results)
+    console.print(f"shadowed {len(results)} clips: {events} disagreement events (run `e2edrive data index {clips}`)")
+
+
 @app.command("demo")
 def demo_cmd(
     out: Path = typer.Option(Path("demo_out"), help="Output directory."),

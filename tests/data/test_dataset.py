@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from e2edrive.data.clip import list_clips, read_clip
-from e2edrive.data.dataset import ClipDataset, DatasetConfig, future_trajectory, split_of
+from e2edrive.data.clip import future_trajectory, list_clips, read_clip
+from e2edrive.data.dataset import ClipDataset, DatasetConfig, split_of
 from e2edrive.model import io
 
 

@@ -83,7 +83,11 @@ def build_index(root: Path, triggers: TriggerConfig = TriggerConfig()) -> dict[s
                 "perturbed_frames": int(np.count_nonzero(s["perturbed"])),
             }
         )
-        for e in find_events(path.name, s, triggers):
+        found = find_events(path.name, s, triggers)
+        shadow = path / "shadow_events.parquet"  # written by `e2edrive shadow`
+        if shadow.exists():
+            found += pq.read_table(shadow).to_pylist()
+        for e in found:
             events.append(
                 {
                     **e,

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from e2edrive import __version__
-from e2edrive.model.io import FRAME_RATE_HZ
+from e2edrive.model.io import FRAME_RATE_HZ, TRAJECTORY_POINTS, TRAJECTORY_STRIDE_FRAMES
 
 SCHEMA_VERSION = 2
 """2: added lead_gap_m and lead_closing_mps."""
@@ -58,6 +58,14 @@ SIGNAL_SCHEMA = pa.schema(
 SIGNAL_COLUMNS = tuple(SIGNAL_SCHEMA.names)
 """lead_gap_m / lead_closing_mps: radar-style bumper gap and closing speed to the car ahead in the ego lane,
 null when there is none."""
+
+
+def future_trajectory(x: np.ndarray, y: np.ndarray, yaw: np.ndarray, t: int) -> np.ndarray:
+    """Positions at t + k*stride (k = 1..TRAJECTORY_POINTS) in the ego frame at t: (TRAJECTORY_POINTS, 2) m."""
+    idx = t + TRAJECTORY_STRIDE_FRAMES * np.arange(1, TRAJECTORY_POINTS + 1)
+    dx, dy = x[idx] - x[t], y[idx] - y[t]
+    c, s = np.cos(yaw[t]), np.sin(yaw[t])
+    return np.stack([c * dx + s * dy, -s * dx + c * dy], axis=-1).astype(np.float32)
 
 
 def clip_id(scenario: str, seed: int) -> str:

@@ -23,7 +23,7 @@ from torch.utils.data import Dataset
 
 from e2edrive.data.build import MANIFEST, read_manifest, split_of
 from e2edrive.data.check import CheckConfig, check_clip
-from e2edrive.data.clip import list_clips, read_clip
+from e2edrive.data.clip import future_trajectory, list_clips, read_clip
 from e2edrive.data.frame_cache import cached_frames
 from e2edrive.model.io import (
     COMMANDS,
@@ -34,14 +34,6 @@ from e2edrive.model.io import (
 )
 
 FUTURE_FRAMES = TRAJECTORY_POINTS * TRAJECTORY_STRIDE_FRAMES
-
-
-def future_trajectory(x: np.ndarray, y: np.ndarray, yaw: np.ndarray, t: int) -> np.ndarray:
-    """Positions at t + k*stride (k = 1..TRAJECTORY_POINTS) in the ego frame at t: (TRAJECTORY_POINTS, 2)."""
-    idx = t + TRAJECTORY_STRIDE_FRAMES * np.arange(1, TRAJECTORY_POINTS + 1)
-    dx, dy = x[idx] - x[t], y[idx] - y[t]
-    c, s = np.cos(yaw[t]), np.sin(yaw[t])
-    return np.stack([c * dx + s * dy, -s * dx + c * dy], axis=-1).astype(np.float32)
 
 
 LABEL_STREAMS = ("video", "x_m", "y_m", "yaw_rad", "speed_mps", "expert_steer_rad", "expert_accel_mps2")

@@ -128,7 +128,7 @@ def test_runtime_modules_never_import_torch():
     code = (
         "import sys; sys.modules['torch'] = None\n"
         "import e2edrive.deploy.runtime.loop, e2edrive.deploy.runtime.sources, e2edrive.deploy.runtime.monitor\n"
-        "import e2edrive.deploy.runtime.onnx_policy, e2edrive.model.control\n"
+        "import e2edrive.deploy.runtime.onnx_policy, e2edrive.deploy.runtime.shadow, e2edrive.model.control\n"
         "print('ok')"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -1,0 +1,81 @@
+"""Shadow mode: the model runs beside whoever drove (expert, rules, a human) without control.
+
+For every frame of a recorded clip the model plans; its 3 s end point is compared with where the car
+actually went. Frames where they part by more than the threshold become `disagreement` trigger events,
+written beside the clip as `shadow_events.parquet` (same columns as the catalog's events), so the data
+engine mines them like any other trigger. No torch.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from e2edrive.data.clip import future_trajectory, list_clips, read_clip, read_video
+from e2edrive.data.triggers import TriggerConfig, disagreement_events
+from e2edrive.deploy.runtime.onnx_policy import OnnxPolicy
+from e2edrive.model import io
+from e2edrive.sim.policy import Observation
+
+SHADOW_EVENTS = "shadow_events.parquet"
+EVENT_COLUMNS = ("clip_id", "trigger", "frame_start", "frame_end", "value")
+
+
+def shadow_clip(policy: OnnxPolicy, clip_path: Path, triggers: TriggerConfig = TriggerConfig()) -> dict:
+    """Replay one clip through the model; writes shadow_events.parquet; returns a summary."""
+    clip = read_clip(clip_path)
+    s = clip.signals
+    video = read_video(clip_path / "front.mp4")
+    horizon = io.TRAJECTORY_POINTS * io.TRAJECTORY_STRIDE_FRAMES
+    n = min(len(video), clip.n_frames)
+    policy.reset(0)
+    planned, driven = [], []
+    for t in range(n):
+        plan = policy.plan(
+            Observation({"front": video[t]}, float(s["speed_mps"][t]), str(s["command"][t]), t * io.FRAME_DT_S)
+        )
+        if t + horizon < n:
+            planned.append(io.split_plan(plan)[0][-1])
+            driven.append(future_trajectory(s["x_m"], s["y_m"], s["yaw_rad"], t)[-1])
+    events = disagreement_events(
+        clip_path.name, np.array(planned).reshape(-1, 2), np.array(driven).reshape(-1, 2), triggers
+    )
+    table = pa.table({k: [e[k] for e in events] for k in EVENT_COLUMNS}) if events else _empty()
+    tmp = clip_path / f".{SHADOW_EVENTS}.tmp-{os.getpid()}"
+    pq.write_table(table, tmp)
+    os.replace(tmp, clip_path / SHADOW_EVENTS)
+    err = np.linalg.norm(np.array(planned) - np.array(driven), axis=1) if planned else np.zeros(0)
+    return {
+        "clip_id": clip_path.name,
+        "frames": n,
+        "events": len(events),
+        "mean_end_point_error_m": float(err.mean()) if err.size else None,
+    }
+
+
+def _empty() -> pa.Table:
+    return pa.table(
+        {
+            "clip_id": pa.array([], pa.string()),
+            "trigger": pa.array([], pa.string()),
+            "frame_start": pa.array([], pa.int64()),
+            "frame_end": pa.array([], pa.int64()),
+            "value": pa.array([], pa.float64()),
+        }
+    )
+
+
+def shadow_dir(model: Path, root: Path, triggers: TriggerConfig = TriggerConfig()) -> list[dict]:
+    """Shadow every clip under root that has video and poses."""
+    policy = OnnxPolicy(model)
+    out = []
+    for path in list_clips(root):
+        meta = read_clip(path).meta
+        if {"video", "x_m"} & set(meta.get("missing_streams", [])) or not (path / "front.mp4").exists():
+            continue
+        out.append(shadow_clip(policy, path, triggers))
+    return out
