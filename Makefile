@@ -32,6 +32,7 @@ bench: venv
 	$(BIN)/python benchmarks/collect_speedup.py
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/onnx_latency.py
+	$(BIN)/python benchmarks/loader_speed.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
