@@ -256,14 +256,16 @@ def eval_cmd(
 @app.command("drive")
 def drive_cmd(
     model: Path = typer.Option(
-        ..., help="An .onnx file, or an export directory (uses model.onnx, or model_int8.onnx with --int8)."
+        ..., help="An .onnx file, or an export directory (model.onnx, or model_int8.onnx with --int8)."
     ),
     source: str = typer.Option("sim", help="'sim' or a video file path."),
     rate: float = typer.Option(20.0, help="Loop rate in Hz."),
     int8: bool = typer.Option(False, "--int8", help="Use model_int8.onnx from the export directory."),
+    monitor: bool = typer.Option(True, help="Safety monitor between model and actuators (--no-monitor to measure it)."),
     scenario: str = typer.Option("highway", help="Scenario, for --source sim."),
-    seed: int = typer.Option(100_000, help="Episode seed, for --source sim."),
-    max_cycles: int | None = typer.Option(None, help="Stop after this many cycles."),
+    seed: int = typer.Option(100_000, help="First episode seed, for --source sim."),
+    episodes: int = typer.Option(1, help="Episodes (seeds seed..seed+N-1), for --source sim."),
+    max_cycles: int | None = typer.Option(None, help="Stop each run after this many cycles."),
     speed: float = typer.Option(25.0, help="Speed the model is told for a video (it carries none), m/s."),
     out: Path = typer.Option(Path("drive_out"), help="Output directory: latency JSON (and an MP4 for videos)."),
     set_: list[str] | None = typer.Option(None, "--set", help="Environment override KEY=VALUE, for --source sim."),
@@ -272,18 +274,20 @@ def drive_cmd(
     from rich.progress import Progress
 
     from e2edrive.deploy.runtime.loop import DriveLoop, LoopConfig
+    from e2edrive.deploy.runtime.monitor import MonitorConfig
     from e2edrive.deploy.runtime.sources import SimSource, VideoSource
+    from e2edrive.evaluate.metrics import summarize
+    from e2edrive.model import io
     from e2edrive.sim.scenarios import parse_overrides
 
     path = model if model.suffix == ".onnx" else model / ("model_int8.onnx" if int8 else "model.onnx")
     out.mkdir(parents=True, exist_ok=True)
     is_sim = source == "sim"
-    src = SimSource(scenario, seed, rate, parse_overrides(set_)) if is_sim else VideoSource(Path(source), rate, speed)
-    loop = DriveLoop(path, src, LoopConfig(rate_hz=rate, realtime=not is_sim, max_cycles=max_cycles))
+    loop_config = LoopConfig(rate_hz=rate, realtime=not is_sim, max_cycles=max_cycles)
+    monitor_config = MonitorConfig() if monitor else None
     writer = None
     if not is_sim:
         from e2edrive.data.clip import VideoWriter
-        from e2edrive.model import io
         from e2edrive.report.plots import draw_path
         from e2edrive.sim.camera import CameraConfig
 
@@ -291,8 +295,9 @@ def drive_cmd(
         scale = 3
         writer = VideoWriter(out / "drive.mp4", io.IMAGE_WIDTH_PX * scale, io.IMAGE_HEIGHT_PX * scale, fps=int(rate))
 
+    reports, rows = [], []
     with Progress(console=console) as bar:
-        task = bar.add_task("drive", total=max_cycles)
+        task = bar.add_task("drive", total=None)
 
         def on_cycle(record) -> None:
             bar.advance(task)
@@ -301,22 +306,50 @@ def drive_cmd(
                 big = record.frame.image.repeat(scale, 0).repeat(scale, 1)
                 writer.write(draw_path(big, trajectory, camera, scale=scale))
 
-        report = loop.run(on_cycle)
+        loop = None
+        latencies, model_latencies = [], []
+        for s in range(seed, seed + (episodes if is_sim else 1)):
+            overrides = parse_overrides(set_)
+            src = SimSource(scenario, s, rate, overrides) if is_sim else VideoSource(Path(source), rate, speed)
+            loop = loop or DriveLoop(path, src, loop_config, monitor_config)
+            reports.append(loop.run(on_cycle, source=src))
+            latencies += loop.latencies_s
+            model_latencies += loop.model_latencies_s
+            if is_sim:
+                rows.append({"seed": s, **src.result(), "time_s": src.result()["steps"] / rate})
+    report = reports[0] if len(reports) == 1 else _pool_reports(reports, latencies, model_latencies, loop_config)
     if writer is not None:
         writer.close()
-        report["video"] = str(out / "drive.mp4")
-        report["assumed_speed_mps"] = speed
+        report |= {"video": str(out / "drive.mp4"), "assumed_speed_mps": speed}
     if is_sim:
-        report["episode"] = src.result()
-    report["model"] = str(path)
-    report["source"] = source
+        report["episodes"] = summarize(rows)
+    report |= {"model": str(path), "source": source, "monitor": monitor}
     (out / "latency.json").write_text(json.dumps(report, indent=2))
-    lat = report["latency_ms"]
+    lat, mlat = report["latency_ms"], report["model_latency_ms"]
     console.print(
-        f"{report['cycles']} cycles at {rate:g} Hz: p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms, "
-        f"max {lat['max']:.2f} ms; {report['deadline_misses']} deadline misses, "
+        f"{report['cycles']} cycles at {rate:g} Hz: cycle p50 {lat['p50']:.2f} / p99 {lat['p99']:.2f} ms, "
+        f"model p50 {mlat['p50']:.2f} / p99 {mlat['p99']:.2f} ms; {report['deadline_misses']} deadline misses, "
         f"{report['dropped_frames']} dropped frames → {out / 'latency.json'}"
     )
+    if is_sim:
+        e = report["episodes"]
+        console.print(f"success {e['success_rate']:.2f}, collisions/100 km {e['collisions_per_100km']:.1f}")
+
+
+def _pool_reports(reports: list[dict], latencies_s: list[float], model_s: list[float], config) -> dict:
+    """Several runs of the loop as one report: counts add up, percentiles are over every cycle."""
+    from collections import Counter
+
+    from e2edrive.deploy.runtime.loop import latency_report, percentiles_ms
+
+    reasons: Counter[str] = Counter()
+    for r in reports:
+        reasons.update(r["interventions"])
+    total = {k: sum(r[k] for r in reports) for k in ("cycles", "dropped_frames", "deadline_misses")}
+    pooled = latency_report(
+        latencies_s, total["cycles"], total["dropped_frames"], total["deadline_misses"], reasons, config
+    )
+    return {**pooled, "model_latency_ms": percentiles_ms(model_s), "runs": len(reports)}
 
 
 @app.command("shadow")

@@ -133,3 +133,17 @@ def test_runtime_modules_never_import_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize("monitor", ["--monitor", "--no-monitor"])
+def test_drive_cli_on_sim_pools_episodes(onnx_path, tmp_path, monitor):
+    out = tmp_path / "drive"
+    cmd = [sys.executable, "-m", "e2edrive.cli", "drive", "--model", str(onnx_path), "--source", "sim", monitor]
+    cmd += ["--episodes", "2", "--seed", "5", "--out", str(out), "--set", "duration=2", "--set", "vehicles_count=5"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    report = json.loads((out / "latency.json").read_text())
+    assert report["runs"] == 2 and report["episodes"]["seeds"] == [5, 6]
+    assert report["cycles"] == sum(e["steps"] for e in report["episodes"]["episodes"])
+    assert sum(report["latency_histogram_ms"]["counts"]) == report["cycles"]
+    assert report["monitor"] == (monitor == "--monitor")

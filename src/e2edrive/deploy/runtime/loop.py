@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from e2edrive.deploy.runtime.monitor import MonitorConfig, SafetyMonitor
+from e2edrive.deploy.runtime.monitor import MonitorConfig, PassThrough, SafetyMonitor
 from e2edrive.deploy.runtime.onnx_policy import make_session
 from e2edrive.model import io
 from e2edrive.model.control import ControllerConfig, FrameContext, plan_to_action
@@ -61,13 +61,13 @@ class DriveLoop:
         model_path: Path,
         source,
         config: LoopConfig = LoopConfig(),
-        monitor: MonitorConfig = MonitorConfig(),
+        monitor: MonitorConfig | None = MonitorConfig(),
         controller: ControllerConfig = ControllerConfig(),
     ) -> None:
         self.config = config
         self.session = make_session(model_path, config.threads)
         self.source = source
-        self.monitor = SafetyMonitor(monitor)
+        self.monitor = SafetyMonitor(monitor) if monitor is not None else PassThrough()
         self.controller = controller
         self.context = FrameContext(config.rate_hz)
         self._frames = np.zeros(io.frames_shape(1), np.uint8)
@@ -82,7 +82,12 @@ class DriveLoop:
         (out,) = self.session.run([io.OUTPUT_PLAN], self._feeds)
         return parse_plan(out)
 
-    def run(self, on_cycle: Callable[[CycleRecord], None] | None = None) -> dict:
+    def run(self, on_cycle: Callable[[CycleRecord], None] | None = None, source=None) -> dict:
+        """Drive until the source ends (or max_cycles). A new `source` starts a new run on the same session."""
+        if source is not None:
+            self.source = source
+            self.context.reset()
+            self.monitor.reset()
         period = self.config.period_s
         latencies_s: list[float] = []
         model_s: list[float] = []
@@ -116,8 +121,9 @@ class DriveLoop:
             if self.config.realtime:
                 next_start += period
                 time.sleep(max(0.0, next_start - time.perf_counter()))
+        self.latencies_s, self.model_latencies_s = latencies_s, model_s  # raw, to pool several runs
         report = latency_report(latencies_s, cycles, dropped, missed, reasons, self.config)
-        report["model_latency_ms"] = _percentiles_ms(model_s)
+        report["model_latency_ms"] = percentiles_ms(model_s)
         return report
 
 
@@ -128,7 +134,7 @@ def plan_to_action_or_none(plan: np.ndarray, speed_mps: float, controller: Contr
     return plan_to_action(plan, speed_mps, controller)
 
 
-def _percentiles_ms(times_s: list[float]) -> dict[str, float]:
+def percentiles_ms(times_s: list[float]) -> dict[str, float]:
     ms = np.array(times_s) * 1e3 if times_s else np.zeros(1)
     return {
         "p50": float(np.percentile(ms, 50)),
@@ -149,7 +155,7 @@ def latency_report(
         "config": asdict(config),
         "cycles": cycles,
         "period_ms": config.period_s * 1e3,
-        "latency_ms": _percentiles_ms(latencies_s),
+        "latency_ms": percentiles_ms(latencies_s),
         "latency_histogram_ms": {"edges": [0.0, *HISTOGRAM_EDGES_MS, "inf"], "counts": counts.tolist()},
         "deadline_misses": missed,
         "dropped_frames": dropped,

@@ -101,3 +101,21 @@ class SafetyMonitor:
         accel = self._clamp(accel, low, self._last.accel_mps2 + max_daccel, "jerk", reasons)
         self._last = Action(steer, accel)
         return MonitorOutput(self._last, reasons)
+
+
+class PassThrough:
+    """No monitor: the model's command goes straight to the actuators (the last one when it is missing).
+
+    Only for measuring what the monitor buys; never the default.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._last = Action(0.0, 0.0)
+
+    def filter(self, command: Action | None, dt_s: float, lead: LeadEstimate | None = None) -> MonitorOutput:
+        if command is not None and math.isfinite(command.steer_rad) and math.isfinite(command.accel_mps2):
+            self._last = command.clipped()
+        return MonitorOutput(self._last, [])
