@@ -136,12 +136,17 @@ def collect_cmd(
     set_: list[str] | None = typer.Option(None, "--set", help="Environment override KEY=VALUE (repeatable)."),
     policy: str = typer.Option("expert", help="Who drives: 'expert', or a run dir / .onnx (the expert then labels)."),
     engine: str = typer.Option("local", help="'local' worker processes, or 'ray' (pip install 'e2edrive[ray]')."),
+    perturb_probability: float = typer.Option(
+        0.03, help="Chance per step that a short steering/acceleration push starts (expert only; 0 = clean)."
+    ),
 ) -> None:
     """Drive episodes in W processes and record one clip per episode (video + signals + meta)."""
     from e2edrive.fleet.collect import CollectConfig, collect
+    from e2edrive.sim.rollout import PerturbConfig
     from e2edrive.sim.scenarios import parse_overrides
 
-    config = CollectConfig(scenario, episodes, workers, seed, parse_overrides(set_), policy=policy)
+    perturb = PerturbConfig(start_probability=perturb_probability)
+    config = CollectConfig(scenario, episodes, workers, seed, parse_overrides(set_), perturb=perturb, policy=policy)
     results = collect(config, out, engine=engine)
     crashed = sum(r["collided"] for r in results)
     console.print(f"wrote {len(results)} clips to {out} ({crashed} flagged: expert crashed)")
