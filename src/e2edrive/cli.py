@@ -373,6 +373,19 @@ def shadow_cmd(
     console.print(f"shadowed {len(results)} clips: {events} disagreement events (run `e2edrive data index {clips}`)")
 
 
+@app.command("contact-sheet")
+def contact_sheet_cmd(
+    scenario: list[str] | None = typer.Option(None, help="Scenario(s); default: every registered one."),
+    out: Path = typer.Option(Path("docs"), help="Output directory (contact_sheet_<scenario>.png)."),
+) -> None:
+    """Save a PNG per scenario of what the rig sees during an expert drive."""
+    from e2edrive.report.contact_sheet import contact_sheet
+    from e2edrive.sim.scenarios import SCENARIOS
+
+    for name in scenario or sorted(SCENARIOS):
+        console.print(f"wrote {contact_sheet(name, out / f'contact_sheet_{name}.png')}")
+
+
 @app.command("demo")
 def demo_cmd(
     out: Path = typer.Option(Path("demo_out"), help="Output directory."),

@@ -152,14 +152,13 @@ def run_episode(
     final = world.ego_state()
     collided = final.crashed
     offroad = not final.on_road
-    reached_end = world.truncated
     return EpisodeResult(
         seed=seed,
         steps=steps,
         distance_m=distance_m,
         collided=collided,
         offroad=offroad,
-        success=reached_end and not collided and not offroad,
+        success=world.success(),
         mean_speed_mps=float(np.mean(speeds)) if speeds else 0.0,
         time_s=steps * world.dt_s,
         speeds_mps=speeds,

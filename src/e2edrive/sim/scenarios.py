@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from highway_env.envs.exit_env import ExitEnv
 from highway_env.envs.highway_env import HighwayEnv
+from highway_env.envs.intersection_env import IntersectionEnv
+from highway_env.envs.merge_env import MergeEnv
+from highway_env.envs.racetrack_env import RacetrackEnv
+from highway_env.envs.roundabout_env import RoundaboutEnv
 
 from e2edrive.model.io import FRAME_RATE_HZ
 
@@ -13,14 +19,65 @@ CHEAP_OBSERVATION = {"type": "AttributesObservation", "attributes": []}
 """highway-env's default Kinematics observation costs ~7 ms a step (pandas); ours renders its own."""
 
 
-class HighwayScenarioEnv(HighwayEnv):
-    """highway-env's highway with rewards removed: we score driving ourselves, in `evaluate/`."""
+class _NoReward:
+    """highway-env's rewards removed: we score driving ourselves (`evaluate/`). Their reward code also assumes
+    discrete actions and crashes at reset with continuous ones (merge, roundabout, u-turn)."""
 
     def _reward(self, action: Any) -> float:
         return 0.0
 
     def _rewards(self, action: Any) -> dict[str, float]:
         return {}
+
+
+class HighwayScenarioEnv(_NoReward, HighwayEnv):
+    pass
+
+
+class MergeScenarioEnv(_NoReward, MergeEnv):
+    pass
+
+
+class ExitScenarioEnv(_NoReward, ExitEnv):
+    pass
+
+
+class RoundaboutScenarioEnv(_NoReward, RoundaboutEnv):
+    pass
+
+
+class IntersectionScenarioEnv(_NoReward, IntersectionEnv):
+    def _agent_reward(self, action: Any, vehicle: Any) -> float:
+        return 0.0
+
+    def _agent_rewards(self, action: Any, vehicle: Any) -> dict[str, float]:
+        return {}
+
+
+class RacetrackScenarioEnv(_NoReward, RacetrackEnv):
+    pass
+
+
+def _past_merge(env: Any, ego: Any) -> bool:
+    return bool(ego.position[0] > MERGE_END_X_M)
+
+
+def _took_exit(env: Any, ego: Any) -> bool:
+    return bool(env._is_success())
+
+
+def _left_roundabout(env: Any, ego: Any) -> bool:
+    return ego.lane_index[1] == ROUNDABOUT_DESTINATION and ego.lane.local_coordinates(ego.position)[0] > EXIT_CLEAR_M
+
+
+def _crossed_junction(env: Any, ego: Any) -> bool:
+    return bool(env.has_arrived(ego))
+
+
+MERGE_END_X_M = 370.0
+"""highway-env's merge ends its episode once the ego passes x = 370 m (past the ramp)."""
+ROUNDABOUT_DESTINATION = "nxs"
+EXIT_CLEAR_M = 10.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +93,10 @@ class Scenario:
     env_config: dict[str, Any] = field(default_factory=dict)
     duration_s: float = 30.0
     command: str = "follow"
+    destination: str | None = None
+    """Road-network node the ego's route leads to (roundabout, junction, exit); None = follow the road."""
+    arrived: Callable[[Any, Any], bool] | None = None
+    """(env, ego) → the goal is reached. None: success means surviving to duration_s."""
 
     def make_env_config(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         config = {
@@ -58,6 +119,35 @@ SCENARIOS: dict[str, Scenario] = {
         env_class=HighwayScenarioEnv,
         env_config={"lanes_count": 4, "vehicles_count": 30, "vehicles_density": 1.0},
         duration_s=30.0,
+    ),
+    "merge": Scenario(name="merge", env_class=MergeScenarioEnv, duration_s=20.0, arrived=_past_merge),
+    "exit": Scenario(
+        name="exit",
+        env_class=ExitScenarioEnv,
+        env_config={"lanes_count": 4, "vehicles_count": 20},
+        duration_s=25.0,
+        command="exit",
+        destination="exit",
+        arrived=_took_exit,
+    ),
+    "roundabout": Scenario(
+        name="roundabout",
+        env_class=RoundaboutScenarioEnv,
+        duration_s=20.0,
+        destination=ROUNDABOUT_DESTINATION,
+        arrived=_left_roundabout,
+    ),
+    "intersection": Scenario(
+        name="intersection",
+        env_class=IntersectionScenarioEnv,
+        env_config={"destination": "o1"},
+        duration_s=20.0,
+        command="left",
+        destination="o1",
+        arrived=_crossed_junction,
+    ),
+    "racetrack": Scenario(
+        name="racetrack", env_class=RacetrackScenarioEnv, env_config={"other_vehicles": 1}, duration_s=30.0
     ),
 }
 

@@ -85,10 +85,21 @@ class World:
         self.step_index = 0
         self.terminated = False
         self.truncated = False
+        self.arrived = False
 
     @property
     def ego(self) -> EgoVehicle:
         return self.env.unwrapped.vehicle
+
+    @property
+    def scenario_duration_s(self) -> float:
+        return float(self.env_config["duration"])
+
+    def success(self) -> bool:
+        """No collision, on the road, and the goal reached (or, without a goal, the time limit reached)."""
+        state = self.ego_state()
+        reached = self.arrived if self.scenario.arrived is not None else self.truncated
+        return bool(reached and not state.crashed and state.on_road)
 
     @property
     def done(self) -> bool:
@@ -111,6 +122,9 @@ class World:
         env.road.vehicles[env.road.vehicles.index(plain)] = ego
         env.controlled_vehicles = [ego]
         env.define_spaces()
+        if self.scenario.destination is not None:
+            ego.plan_route_to(self.scenario.destination)
+        self.arrived = False
         self.step_index = 0
         self.terminated = self.truncated = False
         if self.rig is not None:
@@ -125,8 +139,12 @@ class World:
         self.ego.act({"steering": -a.steer_rad, "acceleration": a.accel_mps2})
         _, _, terminated, truncated, _ = self.env.step(None)
         self.step_index += 1
-        self.terminated = bool(terminated)
-        self.truncated = bool(truncated) and not self.terminated
+        goal = self.scenario.arrived
+        self.arrived = self.arrived or (
+            goal is not None and not self.ego.crashed and goal(self.env.unwrapped, self.ego)
+        )
+        self.terminated = bool(terminated) or self.arrived
+        self.truncated = (bool(truncated) or self.time_s >= self.scenario_duration_s) and not self.terminated
         return self.observe()
 
     def render(self) -> dict[str, np.ndarray]:

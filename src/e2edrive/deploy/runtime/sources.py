@@ -64,7 +64,7 @@ class SimSource:
             "distance_m": self.distance_m,
             "collided": state.crashed,
             "offroad": not state.on_road,
-            "success": self.world.truncated and not state.crashed and state.on_road,
+            "success": self.world.success(),
         }
 
 
