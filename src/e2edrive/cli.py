@@ -139,6 +139,7 @@ def collect_cmd(
     perturb_probability: float = typer.Option(
         0.03, help="Chance per step that a short steering/acceleration push starts (expert only; 0 = clean)."
     ),
+    rig: str = typer.Option("front", help="Camera rig: 'front' (the model's input) or 'full' (5 cameras)."),
 ) -> None:
     """Drive episodes in W processes and record one clip per episode (video + signals + meta)."""
     from e2edrive.fleet.collect import CollectConfig, collect
@@ -146,7 +147,12 @@ def collect_cmd(
     from e2edrive.sim.scenarios import parse_overrides
 
     perturb = PerturbConfig(start_probability=perturb_probability)
-    config = CollectConfig(scenario, episodes, workers, seed, parse_overrides(set_), perturb=perturb, policy=policy)
+    from e2edrive.sim.rig import get_rig
+
+    overrides = parse_overrides(set_)
+    config = CollectConfig(
+        scenario, episodes, workers, seed, overrides, perturb=perturb, cameras=get_rig(rig), policy=policy
+    )
     results = collect(config, out, engine=engine)
     crashed = sum(r["collided"] for r in results)
     console.print(f"wrote {len(results)} clips to {out} ({crashed} flagged: expert crashed)")

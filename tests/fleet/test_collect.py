@@ -104,3 +104,14 @@ def test_ray_engine_gives_the_same_clips(tiny_clips, tmp_path):
     assert [c.name for c in clips] == ["highway-000000", "highway-000001"]
     for clip in clips:
         assert _digest(clip) == _digest(tiny_clips / clip.name)
+
+
+def test_full_rig_records_one_stream_per_camera(tmp_path):
+    from e2edrive.sim.rig import FULL_RIG
+
+    collect(CollectConfig(episodes=1, workers=1, seed=2, overrides=SHORT, cameras=FULL_RIG), tmp_path, progress=False)
+    clip = read_clip(list_clips(tmp_path)[0])
+    assert [c["name"] for c in clip.meta["cameras"]] == [c.name for c in FULL_RIG]
+    for cam in FULL_RIG:
+        video = read_clip(clip.path).video(cam.name)
+        assert video.shape == (clip.n_frames, cam.height_px, cam.width_px, 3)

@@ -42,3 +42,12 @@ def test_scenario_frames_are_deterministic():
     a = world.reset(2).frames["front"]
     b = world.reset(2).frames["front"]
     assert np.array_equal(a, b)
+
+
+def test_one_scenario_never_changes_another():
+    """highway-env's intersection edits class attributes of its traffic; our scenarios keep that contained."""
+    from highway_env.vehicle.behavior import IDMVehicle
+
+    before = (IDMVehicle.DISTANCE_WANTED, IDMVehicle.COMFORT_ACC_MAX, IDMVehicle.COMFORT_ACC_MIN)
+    World(get_scenario("intersection"), cameras=()).reset(0)
+    assert (IDMVehicle.DISTANCE_WANTED, IDMVehicle.COMFORT_ACC_MAX, IDMVehicle.COMFORT_ACC_MIN) == before

@@ -12,6 +12,7 @@ from highway_env.envs.intersection_env import IntersectionEnv
 from highway_env.envs.merge_env import MergeEnv
 from highway_env.envs.racetrack_env import RacetrackEnv
 from highway_env.envs.roundabout_env import RoundaboutEnv
+from highway_env.vehicle.behavior import IDMVehicle
 
 from e2edrive.model.io import FRAME_RATE_HZ
 
@@ -44,6 +45,12 @@ class ExitScenarioEnv(_NoReward, ExitEnv):
 
 class RoundaboutScenarioEnv(_NoReward, RoundaboutEnv):
     pass
+
+
+class JunctionIDMVehicle(IDMVehicle):
+    """The intersection's traffic. highway-env's intersection writes its jam distance and comfort limits onto
+    the class of its other vehicles; giving it this class keeps IDMVehicle (and our ego) untouched for every
+    other scenario run later in the same process."""
 
 
 class IntersectionScenarioEnv(_NoReward, IntersectionEnv):
@@ -140,7 +147,7 @@ SCENARIOS: dict[str, Scenario] = {
     "intersection": Scenario(
         name="intersection",
         env_class=IntersectionScenarioEnv,
-        env_config={"destination": "o1"},
+        env_config={"destination": "o1", "other_vehicles_type": "e2edrive.sim.scenarios.JunctionIDMVehicle"},
         duration_s=20.0,
         command="left",
         destination="o1",
