@@ -51,3 +51,10 @@ def test_one_scenario_never_changes_another():
     before = (IDMVehicle.DISTANCE_WANTED, IDMVehicle.COMFORT_ACC_MAX, IDMVehicle.COMFORT_ACC_MIN)
     World(get_scenario("intersection"), cameras=()).reset(0)
     assert (IDMVehicle.DISTANCE_WANTED, IDMVehicle.COMFORT_ACC_MAX, IDMVehicle.COMFORT_ACC_MIN) == before
+
+
+def test_roundabout_expert_yields_instead_of_crashing():
+    """Seed 0 is one where plain IDM/MOBIL drives into circulating traffic."""
+    world = World(get_scenario("roundabout"), cameras=())
+    result = run_episode(world, ExpertPolicy(), 0)
+    assert result.success and not result.collided
