@@ -28,6 +28,7 @@ lint: venv
 	$(BIN)/ruff format --check src tests benchmarks
 
 bench: venv
+	$(BIN)/python benchmarks/rig_throughput.py
 	$(BIN)/python benchmarks/sim_camera.py
 	$(BIN)/python benchmarks/collect_speedup.py
 	$(BIN)/python benchmarks/train_throughput.py
