@@ -33,6 +33,19 @@ def _null_row(i: int, t: float) -> dict:
     return row
 
 
+def _real_meta(source: str, missing: list[str], licence_key: str, **extra) -> dict:
+    """meta.json fields shared by every real log; `missing_streams` lists what the log does not carry."""
+    return {
+        "scenario": "real",
+        "seed": -1,
+        "driver": "human",
+        "source": source,
+        "missing_streams": missing,
+        "licence": LICENCES[licence_key],
+        **extra,
+    }
+
+
 def _copy_licence(source_dir: Path, licence: str, clip_dir: Path) -> None:
     src = source_dir / licence
     if src.exists():
@@ -61,17 +74,7 @@ def ingest_video(video: Path, out_root: Path, clip_id: str | None = None) -> Pat
         missing = ["calibration"] + [
             c for c in SIGNAL_COLUMNS if c not in ("frame_index", "time_s", "command", "perturbed")
         ]
-        path = writer.commit(
-            {
-                "scenario": "real",
-                "seed": -1,
-                "driver": "human",
-                "source": str(video.name),
-                "source_resolution": source,
-                "missing_streams": missing,
-                "licence": LICENCES["udacity"],
-            }
-        )
+        path = writer.commit(_real_meta(video.name, missing, "udacity", source_resolution=source))
     except BaseException:
         writer.abort()
         raise
@@ -134,18 +137,8 @@ def ingest_comma2k19(segment: Path, out_root: Path, clip_id: str | None = None) 
             "lead_gap_m",
             "lead_closing_mps",
         ]
-        path = writer.commit(
-            {
-                "scenario": "real",
-                "seed": -1,
-                "driver": "human",
-                "source": f"comma2k19/{segment.name}",
-                "fps_source_pose_hz": 20,
-                "steering_ratio_assumed": STEERING_RATIO,
-                "missing_streams": missing,
-                "licence": LICENCES["comma2k19"],
-            }
-        )
+        extra = {"fps_source_pose_hz": 20, "steering_ratio_assumed": STEERING_RATIO}
+        path = writer.commit(_real_meta(f"comma2k19/{segment.name}", missing, "comma2k19", **extra))
     except BaseException:
         writer.abort()
         raise
