@@ -1,0 +1,33 @@
+import json
+
+import torch
+
+from e2edrive.data.build import BuildConfig, build_dataset
+from e2edrive.train.checkpoint import is_run_dir, load_model
+from e2edrive.train.loop import TrainConfig, train
+
+
+def test_train_writes_a_loadable_checkpoint_history_and_summary(tiny_clips, tmp_path):
+    config = TrainConfig(minutes=None, max_steps=4, batch_size=8, log_every=2, val_batches=2)
+    summary = train(tiny_clips, tmp_path / "run", config, progress=False)
+    assert is_run_dir(tmp_path / "run") and summary["steps"] == 4
+    model, saved = load_model(tmp_path / "run")
+    assert saved["train"]["max_steps"] == 4 and not model.training
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert [h["step"] for h in history] == [2, 4] and all(h["loss"] > 0 for h in history)
+    assert not list((tmp_path / "run").glob(".*tmp*")), "no temp files left behind"
+
+
+def test_same_seed_same_weights(tiny_clips, tmp_path):
+    config = TrainConfig(minutes=None, max_steps=3, batch_size=8, bf16=False)
+    train(tiny_clips, tmp_path / "a", config, progress=False)
+    train(tiny_clips, tmp_path / "b", config, progress=False)
+    a, _ = load_model(tmp_path / "a")
+    b, _ = load_model(tmp_path / "b")
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_trains_on_a_built_dataset(tiny_clips, tmp_path):
+    path = build_dataset(tiny_clips, tmp_path / "datasets", BuildConfig(val_fraction=0.0, test_fraction=0.0))
+    summary = train(path, tmp_path / "run", TrainConfig(minutes=None, max_steps=2, batch_size=8), progress=False)
+    assert summary["train_samples"] > 0 and summary["val_samples"] == 0
