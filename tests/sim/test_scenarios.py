@@ -58,3 +58,26 @@ def test_roundabout_expert_yields_instead_of_crashing():
     world = World(get_scenario("roundabout"), cameras=())
     result = run_episode(world, ExpertPolicy(), 0)
     assert result.success and not result.collided
+
+
+def test_navigation_command_comes_from_the_route():
+    commands = {}
+    for name in SCENARIOS:
+        world = World(get_scenario(name), cameras=())
+        commands[name] = world.reset(0).command
+    assert commands["highway"] == "follow" and commands["exit"] == "exit"
+    assert commands["roundabout"] == "straight"  # south entry to north exit
+    assert commands["intersection"] in ("left", "right", "straight")
+    assert (
+        World(get_scenario("intersection"), {"destination": "o1"}, cameras=()).reset(0).command
+        == commands["intersection"]
+    )
+
+
+def test_route_completion_is_a_share_of_the_route():
+    world = World(get_scenario("intersection"), {"duration": 2.0}, cameras=())
+    result = run_episode(world, ExpertPolicy(), 0)
+    assert world.route_length_m > 50
+    assert 0.0 < result.route_completion < 1.0 and not result.success
+    done = run_episode(World(get_scenario("exit"), cameras=()), ExpertPolicy(), 1)
+    assert done.success and done.route_completion == 1.0

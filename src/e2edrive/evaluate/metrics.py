@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 METRES_PER_100KM = 100_000.0
 DEFAULT_STEP_S = 0.1
 """Step length assumed for rows that carry no time_s (10 Hz)."""
@@ -28,6 +30,7 @@ def summarize(rows: list[dict]) -> dict:
         "collisions_per_100km": collisions / max(total_m, 1e-9) * METRES_PER_100KM,
         "mean_speed_mps": total_m / total_s if total_s > 0 else 0.0,
         "distance_m": total_m / n,
+        "route_completion": float(np.mean([r.get("route_completion", float(r["success"])) for r in rows])),
         "total_distance_m": total_m,
         "seeds": [r["seed"] for r in rows],
         "episodes": rows,

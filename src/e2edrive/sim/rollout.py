@@ -72,6 +72,7 @@ class EpisodeResult:
     success: bool
     mean_speed_mps: float
     time_s: float
+    route_completion: float
     speeds_mps: list[float] = field(default_factory=list, repr=False)
 
     def row(self) -> dict:
@@ -83,6 +84,7 @@ class EpisodeResult:
             "distance_m": self.distance_m,
             "steps": self.steps,
             "time_s": self.time_s,
+            "route_completion": self.route_completion,
             "mean_speed_mps": self.mean_speed_mps,
         }
 
@@ -161,6 +163,7 @@ def run_episode(
         success=world.success(),
         mean_speed_mps=float(np.mean(speeds)) if speeds else 0.0,
         time_s=steps * world.dt_s,
+        route_completion=world.route_completion(distance_m),
         speeds_mps=speeds,
     )
 

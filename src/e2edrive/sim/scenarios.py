@@ -99,7 +99,8 @@ class Scenario:
     env_class: type
     env_config: dict[str, Any] = field(default_factory=dict)
     duration_s: float = 30.0
-    command: str = "follow"
+    command: str | None = "follow"
+    """Navigation command for the whole route; None derives left/straight/right from the route's turn."""
     destination: str | None = None
     """Road-network node the ego's route leads to (roundabout, junction, exit); None = follow the road."""
     arrived: Callable[[Any, Any], bool] | None = None
@@ -143,6 +144,7 @@ SCENARIOS: dict[str, Scenario] = {
         name="roundabout",
         env_class=RoundaboutScenarioEnv,
         duration_s=20.0,
+        command=None,
         destination=ROUNDABOUT_DESTINATION,
         arrived=_left_roundabout,
         expert_yields=True,
@@ -152,7 +154,7 @@ SCENARIOS: dict[str, Scenario] = {
         env_class=IntersectionScenarioEnv,
         env_config={"destination": "o1", "other_vehicles_type": "e2edrive.sim.scenarios.JunctionIDMVehicle"},
         duration_s=20.0,
-        command="left",
+        command=None,
         destination="o1",
         arrived=_crossed_junction,
     ),

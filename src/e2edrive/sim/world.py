@@ -49,6 +49,34 @@ class EgoVehicle(IDMVehicle):
         return steering, float(np.clip(accel, -self.ACC_MAX, self.ACC_MAX))
 
 
+TURN_THRESHOLD_RAD = np.radians(30.0)
+"""Route heading change beyond which the navigation command is a turn rather than `straight`."""
+
+
+def _route_lanes(ego: IDMVehicle) -> list:
+    network = ego.road.network
+    return [network.get_lane((a, b, i if i is not None else 0)) for a, b, i in (ego.route or [ego.lane_index])]
+
+
+def route_length_m(ego: IDMVehicle) -> float:
+    """Distance left along the planned route: the rest of the current lane plus every later lane."""
+    lanes = _route_lanes(ego)
+    s_now, _ = lanes[0].local_coordinates(ego.position)
+    return float(max(lanes[0].length - s_now, 0.0) + sum(lane.length for lane in lanes[1:]))
+
+
+def turn_command(ego: IDMVehicle) -> str:
+    """left / straight / right from the heading change between now and the end of the route.
+
+    highway-env's headings turn clockwise (its y axis points down), so a left turn is a negative change."""
+    lanes = _route_lanes(ego)
+    end_heading = lanes[-1].heading_at(lanes[-1].length)
+    delta = (end_heading - ego.heading + np.pi) % (2 * np.pi) - np.pi
+    if abs(delta) < TURN_THRESHOLD_RAD:
+        return "straight"
+    return "left" if delta < 0 else "right"
+
+
 @dataclass(frozen=True)
 class EgoState:
     """Ego pose and status in the world frame."""
@@ -86,6 +114,8 @@ class World:
         self.terminated = False
         self.truncated = False
         self.arrived = False
+        self.route_length_m: float | None = None
+        self.command = scenario.command or "follow"
 
     @property
     def ego(self) -> EgoVehicle:
@@ -94,6 +124,14 @@ class World:
     @property
     def scenario_duration_s(self) -> float:
         return float(self.env_config["duration"])
+
+    def route_completion(self, distance_m: float) -> float:
+        """Share of the route driven: distance over route length with a goal, time survived without one."""
+        if self.arrived:
+            return 1.0
+        if self.route_length_m:
+            return float(min(distance_m / self.route_length_m, 1.0))
+        return float(min(self.time_s / self.scenario_duration_s, 1.0))
 
     def success(self) -> bool:
         """No collision, on the road, and the goal reached (or, without a goal, the time limit reached)."""
@@ -125,6 +163,8 @@ class World:
         if self.scenario.destination is not None:
             ego.plan_route_to(self.scenario.destination)
         self.arrived = False
+        self.route_length_m = route_length_m(ego) if self.scenario.arrived is not None else None
+        self.command = self.scenario.command or turn_command(ego)
         self.step_index = 0
         self.terminated = self.truncated = False
         if self.rig is not None:
@@ -162,7 +202,7 @@ class World:
         return Observation(
             frames=self.render(),
             speed_mps=float(self.ego.speed),
-            command=self.scenario.command,
+            command=self.command,
             time_s=self.time_s,
             state=self,
         )
