@@ -52,3 +52,14 @@ def _straight():
     from e2edrive.sim.policy import Action
 
     return Action(0.0, 0.0)
+
+
+def test_a_car_keeps_its_colour_when_others_leave():
+    world = World(get_scenario("highway"), SHORT)
+    world.reset(0)
+    road = world.env.unwrapped.road
+    first = world.render()["front"]
+    gone = [v for v in road.vehicles if v is not world.ego][-1]
+    road.vehicles.remove(gone)  # a far car behind us leaves the scene
+    assert np.array_equal(world.render()["front"], first) or gone.position[0] > world.ego.position[0]
+    assert len(world._slots) == len(road.vehicles)  # the departed car keeps its (now empty) slot

@@ -276,18 +276,22 @@ class CameraRig:
     def render(
         self,
         ego_pose: tuple[float, float, float],
-        vehicles: list[tuple[float, float, float, float, float]],
+        vehicles: list[tuple[float, float, float, float, float] | None],
     ) -> dict[str, np.ndarray]:
         """Render all cameras.
 
         ego_pose: (x_m, y_m, yaw_rad) in the world frame.
-        vehicles: (x_m, y_m, yaw_rad, length_m, width_m) of every other vehicle, world frame; the list order
-            fixes each vehicle's colour, so keep it stable across an episode.
+        vehicles: (x_m, y_m, yaw_rad, length_m, width_m) of every other vehicle, world frame, or None for a slot
+            whose vehicle has left. A slot's position in the list fixes its colour: keep it stable in an episode.
         Returns camera name → (H, W, 3) uint8 RGB, row 0 at the top.
         """
         ex, ey, eyaw = ego_pose
-        for i, (x, y, yaw, length, width) in enumerate(vehicles):
+        for i, vehicle in enumerate(vehicles):
             node = self._vehicle_node(i)
+            if vehicle is None:
+                node.hide()
+                continue
+            x, y, yaw, length, width = vehicle
             if (x - ex) ** 2 + (y - ey) ** 2 > DRAW_DISTANCE_M**2:
                 node.hide()
                 continue

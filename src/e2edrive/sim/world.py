@@ -167,6 +167,8 @@ class World:
         self.command = self.scenario.command or turn_command(ego)
         self.step_index = 0
         self.terminated = self.truncated = False
+        self._slots: dict[int, int] = {}
+        self._seen: list = []
         if self.rig is not None:
             self.rig.set_road(env.road.network)
         return self.observe()
@@ -191,11 +193,16 @@ class World:
         if self.rig is None:
             return {}
         ego = self.ego
-        others = [
-            (*vehicle_pose(v), float(v.LENGTH), float(v.WIDTH))
-            for v in self.env.unwrapped.road.vehicles
-            if v is not ego
-        ]
+        # One slot per vehicle, in order of first appearance, so a car keeps its colour when others leave
+        # (the intersection removes and spawns traffic every step).
+        present = {id(v): v for v in self.env.unwrapped.road.vehicles if v is not ego}
+        for key, v in present.items():
+            if key not in self._slots:
+                self._slots[key] = len(self._slots)
+                self._seen.append(v)  # holding it keeps its id from being reused by a newcomer
+        others: list = [None] * len(self._slots)
+        for key, v in present.items():
+            others[self._slots[key]] = (*vehicle_pose(v), float(v.LENGTH), float(v.WIDTH))
         return self.rig.render(vehicle_pose(ego), others)
 
     def observe(self) -> Observation:
