@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from e2edrive.deploy.export import export_onnx, parity_inputs
+from e2edrive.deploy.export import calibration_samples, export_onnx, parity_inputs
 from e2edrive.deploy.quantize import quantize_int8
 from e2edrive.deploy.runtime.onnx_policy import make_session
 from e2edrive.model import io
@@ -51,8 +51,6 @@ if __name__ == "__main__":
         if len(sys.argv) > 1:
             run = Path(sys.argv[1])
             model, config = load_model(run)
-            from e2edrive.deploy.quantize import calibration_samples
-
             samples = calibration_samples(Path(config["data"][0]))
         else:
             torch.manual_seed(0)

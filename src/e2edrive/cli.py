@@ -327,7 +327,8 @@ def drive_cmd(
             latencies += loop.latencies_s
             model_latencies += loop.model_latencies_s
             if is_sim:
-                rows.append({"seed": s, **src.result(), "time_s": src.result()["steps"] / rate})
+                result = src.result()
+                rows.append({"seed": s, **result, "time_s": result["steps"] / rate})
     report = reports[0] if len(reports) == 1 else _pool_reports(reports, latencies, model_latencies, loop_config)
     if writer is not None:
         writer.close()

@@ -54,12 +54,17 @@ def _straight():
     return Action(0.0, 0.0)
 
 
-def test_a_car_keeps_its_colour_when_others_leave():
+def test_cars_keep_their_colours_when_traffic_comes_and_goes():
+    from highway_env.vehicle.kinematics import Vehicle
+
     world = World(get_scenario("highway"), SHORT)
-    world.reset(0)
+    first = world.reset(0).frames["front"]
     road = world.env.unwrapped.road
-    first = world.render()["front"]
-    gone = [v for v in road.vehicles if v is not world.ego][-1]
-    road.vehicles.remove(gone)  # a far car behind us leaves the scene
-    assert np.array_equal(world.render()["front"], first) or gone.position[0] > world.ego.position[0]
-    assert len(world._slots) == len(road.vehicles)  # the departed car keeps its (now empty) slot
+    ego = world.ego
+    # A car appears behind the camera, listed before every other car: were colours assigned by list
+    # position, all the cars ahead would change colour now, and again when it leaves.
+    newcomer = Vehicle(road, ego.position - np.array([30.0, 0.0]), ego.heading, speed=ego.speed)
+    road.vehicles.insert(1, newcomer)
+    assert np.array_equal(world.render()["front"], first)
+    road.vehicles.remove(newcomer)
+    assert np.array_equal(world.render()["front"], first)

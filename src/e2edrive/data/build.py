@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from e2edrive import __version__
 from e2edrive.data.check import CheckConfig, check_clip
-from e2edrive.data.clip import list_clips, read_clip
+from e2edrive.data.clip import FUTURE_FRAMES, LABEL_STREAMS, list_clips, read_clip
 from e2edrive.data.triggers import TriggerConfig, find_events
 from e2edrive.model.io import FRAME_DT_S
 
@@ -75,15 +75,13 @@ def _bins(signals: dict[str, np.ndarray], config: BuildConfig) -> np.ndarray:
 
 
 def build_dataset(root: Path, out: Path, config: BuildConfig = BuildConfig()) -> Path:
-    from e2edrive.data.dataset import FUTURE_FRAMES, LABEL_STREAMS
-
     root, out = Path(root).resolve(), Path(out)
     clips, rows = [], {"clip_id": [], "frame_index": [], "split": [], "bin": []}
     for path in list_clips(root):
         if check_clip(path, CheckConfig(decode_video=False)):
             continue
         clip = read_clip(path)
-        if set(clip.meta.get("missing_streams", [])) & set(LABEL_STREAMS):
+        if set(clip.meta.get("missing_streams", [])) & set(LABEL_STREAMS):  # nothing to learn from
             continue
         split = split_of(path.name, config.val_fraction, config.test_fraction)
         files = {f.name: _sha256(f) for f in sorted(path.iterdir()) if f.is_file()}

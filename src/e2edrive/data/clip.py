@@ -60,6 +60,12 @@ SIGNAL_COLUMNS = tuple(SIGNAL_SCHEMA.names)
 null when there is none."""
 
 
+FUTURE_FRAMES = TRAJECTORY_POINTS * TRAJECTORY_STRIDE_FRAMES
+"""Frames a sample needs after it for its trajectory label."""
+LABEL_STREAMS = ("video", "x_m", "y_m", "yaw_rad", "speed_mps", "expert_steer_rad", "expert_accel_mps2")
+"""Streams a clip must carry to be learned from; real logs that declare one missing are skipped."""
+
+
 def future_trajectory(x: np.ndarray, y: np.ndarray, yaw: np.ndarray, t: int) -> np.ndarray:
     """Positions at t + k*stride (k = 1..TRAJECTORY_POINTS) in the ego frame at t: (TRAJECTORY_POINTS, 2) m."""
     idx = t + TRAJECTORY_STRIDE_FRAMES * np.arange(1, TRAJECTORY_POINTS + 1)

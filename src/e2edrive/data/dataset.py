@@ -23,27 +23,17 @@ from torch.utils.data import Dataset
 
 from e2edrive.data.build import MANIFEST, read_manifest, split_of
 from e2edrive.data.check import CheckConfig, check_clip
-from e2edrive.data.clip import future_trajectory, list_clips, read_clip
+from e2edrive.data.clip import FUTURE_FRAMES, LABEL_STREAMS, future_trajectory, list_clips, read_clip
 from e2edrive.data.frame_cache import cached_frames
 from e2edrive.model.io import (
     COMMANDS,
     CONTEXT_OFFSETS_FRAMES,
     N_COMMANDS,
-    TRAJECTORY_POINTS,
-    TRAJECTORY_STRIDE_FRAMES,
 )
 
-FUTURE_FRAMES = TRAJECTORY_POINTS * TRAJECTORY_STRIDE_FRAMES
 
-
-LABEL_STREAMS = ("video", "x_m", "y_m", "yaw_rad", "speed_mps", "expert_steer_rad", "expert_accel_mps2")
-
-
-def _lacks_labels(clip_path: Path) -> str | None:
-    import json
-
-    missing = set(json.loads((clip_path / "meta.json").read_text()).get("missing_streams", []))
-    lacking = [s for s in LABEL_STREAMS if s in missing]
+def _lacks_labels(meta: dict) -> str | None:
+    lacking = [s for s in LABEL_STREAMS if s in set(meta.get("missing_streams", []))]
     return f"no {', '.join(lacking)} to learn from" if lacking else None
 
 
@@ -92,12 +82,13 @@ class ClipDataset(Dataset):
         for clip_path in clip_paths:
             if config.max_clips is not None and len(self.clip_names) >= config.max_clips:
                 break
-            problem = check_clip(clip_path, CheckConfig(decode_video=False)) or _lacks_labels(clip_path)
+            problem = check_clip(clip_path, CheckConfig(decode_video=False))
+            clip = None if problem else read_clip(clip_path)
+            problem = problem or _lacks_labels(clip.meta)
             if problem:
                 warnings.warn(f"skipping clip {clip_path.name}: {problem}", stacklevel=2)
                 continue
             try:
-                clip = read_clip(clip_path)
                 video = cached_frames(clip_path, config.camera)
             except Exception as exc:  # noqa: BLE001 - a bad clip is skipped, never fatal
                 warnings.warn(f"skipping clip {clip_path.name}: {exc}", stacklevel=2)

@@ -70,6 +70,30 @@ def export_onnx(run_dir: Path, out_path: Path, tolerance: float = PARITY_TOLERAN
 
 
 INT8_EVAL_SAMPLES = 256
+CALIBRATION_SAMPLES = 256
+CALIBRATION_CLIPS = 16
+"""Clips decoded for calibration: enough variety, without decoding the whole training set."""
+
+
+def calibration_samples(
+    data_dir: Path, count: int = CALIBRATION_SAMPLES, seed: int = 0, split: str = "train"
+) -> list[dict[str, np.ndarray]]:
+    """Batch-1 model inputs drawn (seeded) from the first CALIBRATION_CLIPS clips of a split."""
+    from e2edrive.data.dataset import ClipDataset, DatasetConfig
+
+    data = ClipDataset(data_dir, DatasetConfig(split, max_clips=CALIBRATION_CLIPS))
+    ids = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:count]
+    out = []
+    for i in ids:
+        b = data.batch(i[None])
+        out.append(
+            {
+                io.INPUT_FRAMES: b["frames"].numpy(),
+                io.INPUT_SPEED: b["speed_mps"].numpy().astype(np.float32),
+                io.INPUT_COMMAND: b["command"].numpy().astype(np.float32),
+            }
+        )
+    return out
 
 
 def export_int8(run_dir: Path, fp32_path: Path, int8_path: Path, data_dir: Path | None = None) -> dict:
@@ -78,7 +102,7 @@ def export_int8(run_dir: Path, fp32_path: Path, int8_path: Path, data_dir: Path 
     The error is measured on other frames (the validation split when there is one): trajectory error in
     metres and controls error, INT8 vs FP32 ONNX.
     """
-    from e2edrive.deploy.quantize import calibration_samples, quantize_int8
+    from e2edrive.deploy.quantize import quantize_int8
     from e2edrive.deploy.runtime.onnx_policy import make_session
 
     _, config = load_model(run_dir)

@@ -1,6 +1,7 @@
-"""Static INT8 quantization (QDQ) of the exported network, calibrated on frames from the training set.
+"""Static INT8 quantization (QDQ) of an exported network; onnxruntime + numpy only.
 
-Activations uint8, weights int8 per channel: the U8S8 path onnxruntime runs fastest on x86 CPUs.
+Activations uint8, weights int8 per channel: the U8S8 path onnxruntime runs fastest on x86 CPUs. The
+calibration inputs come from the caller (`deploy/export.py` draws them from the training clips).
 """
 
 from __future__ import annotations
@@ -19,12 +20,6 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from e2edrive.model import io
-
-CALIBRATION_SAMPLES = 256
-CALIBRATION_CLIPS = 16
-"""Clips decoded for calibration: enough variety, without decoding the whole training set."""
-
 
 class _Reader(CalibrationDataReader):
     def __init__(self, samples: list[dict[str, np.ndarray]]) -> None:
@@ -32,29 +27,6 @@ class _Reader(CalibrationDataReader):
 
     def get_next(self) -> dict[str, np.ndarray] | None:
         return next(self._it, None)
-
-
-def calibration_samples(
-    data_dir: Path, count: int = CALIBRATION_SAMPLES, seed: int = 0, split: str = "train"
-) -> list[dict[str, np.ndarray]]:
-    """Batch-1 model inputs drawn (seeded) from the first CALIBRATION_CLIPS clips of a split."""
-    import torch
-
-    from e2edrive.data.dataset import ClipDataset, DatasetConfig
-
-    data = ClipDataset(data_dir, DatasetConfig(split, max_clips=CALIBRATION_CLIPS))
-    ids = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:count]
-    out = []
-    for i in ids:
-        b = data.batch(i[None])
-        out.append(
-            {
-                io.INPUT_FRAMES: b["frames"].numpy(),
-                io.INPUT_SPEED: b["speed_mps"].numpy().astype(np.float32),
-                io.INPUT_COMMAND: b["command"].numpy().astype(np.float32),
-            }
-        )
-    return out
 
 
 def quantize_int8(fp32_path: Path, int8_path: Path, samples: list[dict[str, np.ndarray]]) -> None:

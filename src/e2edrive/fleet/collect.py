@@ -20,6 +20,7 @@ from e2edrive.data.clip import ClipWriter, clip_id, list_clips, remove_stale_tmp
 from e2edrive.policies import make_policy
 from e2edrive.sim.camera import CameraConfig
 from e2edrive.sim.drivers.expert import ExpertConfig, ExpertPolicy
+from e2edrive.sim.policy import Policy
 from e2edrive.sim.rollout import PerturbConfig, run_episode
 from e2edrive.sim.scenarios import get_scenario
 from e2edrive.sim.world import World
@@ -64,13 +65,13 @@ def _init_worker(config: CollectConfig, out_dir: str) -> None:
     _WORKER["driver"] = _WORKER["expert"] if config.policy == "expert" else make_policy(config.policy)
 
 
-def record_episode(world: World, config: CollectConfig, seed: int, out_dir: Path) -> dict:
+def record_episode(
+    world: World, config: CollectConfig, seed: int, out_dir: Path, expert: ExpertPolicy, driver: Policy
+) -> dict:
     """Drive one episode into a clip under out_dir; returns a short summary.
 
     The expert drives (with perturbations), or a learned policy drives and the expert labels every frame.
     """
-    expert = _WORKER.get("expert") or ExpertPolicy(config.expert)
-    driver = _WORKER.get("driver") or (expert if config.policy == "expert" else make_policy(config.policy))
     cid = clip_id(config.scenario, seed)
     writer = ClipWriter(out_dir, cid, [c.calibration() for c in config.cameras])
     perturb = config.perturb if driver is expert else None
@@ -98,7 +99,8 @@ def record_episode(world: World, config: CollectConfig, seed: int, out_dir: Path
 
 
 def _work(seed: int) -> dict:
-    return record_episode(_WORKER["world"], _WORKER["config"], seed, _WORKER["out"])
+    w = _WORKER
+    return record_episode(w["world"], w["config"], seed, w["out"], w["expert"], w["driver"])
 
 
 class _RayWorker:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -73,7 +73,6 @@ class EpisodeResult:
     mean_speed_mps: float
     time_s: float
     route_completion: float
-    speeds_mps: list[float] = field(default_factory=list, repr=False)
 
     def row(self) -> dict:
         return {
@@ -114,13 +113,14 @@ def run_episode(
     steps = 0
     while not world.done and (max_steps is None or steps < max_steps):
         state = world.ego_state()
-        lead = world.lead()
         command = driver.act(obs)
         label = command
         if labeller is not None and labeller is not driver:
             label = labeller.act(_privileged(obs, world))
         applied, perturbed = perturber(command) if perturber else (command, False)
         if recorder is not None:
+            lead = world.lead()
+            sent = applied.clipped()  # what the car actually receives
             recorder(
                 obs,
                 {
@@ -130,8 +130,8 @@ def run_episode(
                     "y_m": state.y_m,
                     "yaw_rad": state.yaw_rad,
                     "speed_mps": state.speed_mps,
-                    "steer_rad": applied.clipped().steer_rad,
-                    "accel_mps2": applied.clipped().accel_mps2,
+                    "steer_rad": sent.steer_rad,
+                    "accel_mps2": sent.accel_mps2,
                     "expert_steer_rad": label.steer_rad,
                     "expert_accel_mps2": label.accel_mps2,
                     "lane_id": state.lane_id,
@@ -164,7 +164,6 @@ def run_episode(
         mean_speed_mps=float(np.mean(speeds)) if speeds else 0.0,
         time_s=steps * world.dt_s,
         route_completion=world.route_completion(distance_m),
-        speeds_mps=speeds,
     )
 
 

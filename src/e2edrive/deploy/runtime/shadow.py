@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from e2edrive.data.clip import future_trajectory, list_clips, read_clip, read_video
+from e2edrive.data.clip import Clip, future_trajectory, list_clips, read_clip, read_video
 from e2edrive.data.triggers import TriggerConfig, disagreement_events
 from e2edrive.deploy.runtime.onnx_policy import OnnxPolicy
 from e2edrive.model import io
@@ -25,9 +25,9 @@ SHADOW_EVENTS = "shadow_events.parquet"
 EVENT_COLUMNS = ("clip_id", "trigger", "frame_start", "frame_end", "value")
 
 
-def shadow_clip(policy: OnnxPolicy, clip_path: Path, triggers: TriggerConfig = TriggerConfig()) -> dict:
-    """Replay one clip through the model; writes shadow_events.parquet; returns a summary."""
-    clip = read_clip(clip_path)
+def shadow_clip(policy: OnnxPolicy, clip: Clip, triggers: TriggerConfig = TriggerConfig()) -> dict:
+    """Replay one clip through the model; writes shadow_events.parquet beside it; returns a summary."""
+    clip_path = clip.path
     s = clip.signals
     video = read_video(clip_path / "front.mp4")
     horizon = io.TRAJECTORY_POINTS * io.TRAJECTORY_STRIDE_FRAMES
@@ -74,8 +74,8 @@ def shadow_dir(model: Path, root: Path, triggers: TriggerConfig = TriggerConfig(
     policy = OnnxPolicy(model)
     out = []
     for path in list_clips(root):
-        meta = read_clip(path).meta
-        if {"video", "x_m"} & set(meta.get("missing_streams", [])) or not (path / "front.mp4").exists():
+        clip = read_clip(path)
+        if {"video", "x_m"} & set(clip.meta.get("missing_streams", [])) or not (path / "front.mp4").exists():
             continue
-        out.append(shadow_clip(policy, path, triggers))
+        out.append(shadow_clip(policy, clip, triggers))
     return out
