@@ -134,7 +134,9 @@ def collect_cmd(
     seed: int = typer.Option(0, help="First episode seed; episodes use seed..seed+N-1."),
     out: Path = typer.Option(..., help="Output directory of clips."),
     set_: list[str] | None = typer.Option(None, "--set", help="Environment override KEY=VALUE (repeatable)."),
-    policy: str = typer.Option("expert", help="Who drives: 'expert', or a run dir / .onnx (the expert then labels)."),
+    policy: str = typer.Option(
+        "expert", help="Who drives: 'expert', 'rules', or a run dir / .onnx (the expert then labels)."
+    ),
     engine: str = typer.Option("local", help="'local' worker processes, or 'ray' (pip install 'e2edrive[ray]')."),
     perturb_probability: float = typer.Option(
         0.03, help="Chance per step that a short steering/acceleration push starts (expert only; 0 = clean)."
@@ -235,7 +237,9 @@ def export_cmd(
 
 @app.command("eval")
 def eval_cmd(
-    policy: str = typer.Option("expert", help="'expert', a run directory, or a model.onnx file."),
+    policy: str = typer.Option(
+        "expert", help="'expert', 'rules' (the hand-written camera driver), a run directory, or a model.onnx file."
+    ),
     scenario: str = typer.Option("highway", help="Scenario name."),
     episodes: int = typer.Option(10, help="Number of episodes."),
     seed: int = typer.Option(10_000, help="First seed; episodes use seed..seed+N-1."),
@@ -256,6 +260,9 @@ def eval_cmd(
         "collisions_per_100km",
         "mean_speed_mps",
         "distance_m",
+        "route_completion",
+        "max_abs_jerk_mps3",
+        "max_abs_lateral_accel_mps2",
     ):
         table.add_row(key, f"{result[key]:.3f}")
     console.print(table)

@@ -1,4 +1,4 @@
-"""Build a policy from a spec string: 'expert', a training run directory, or an .onnx file.
+"""Build a policy from a spec string: 'expert', 'rules', a training run directory, or an .onnx file.
 
 Shared by fleet recording (a learner at the wheel, DAgger) and evaluation; heavy imports stay lazy.
 """
@@ -15,6 +15,10 @@ def make_policy(spec: str) -> Policy:
         from e2edrive.sim.drivers.expert import ExpertPolicy
 
         return ExpertPolicy()
+    if spec == "rules":
+        from e2edrive.sim.drivers.rules import RulesPolicy
+
+        return RulesPolicy()
     path = Path(spec)
     if path.suffix == ".onnx" and path.is_file():
         from e2edrive.deploy.runtime.onnx_policy import OnnxPolicy
@@ -26,7 +30,9 @@ def make_policy(spec: str) -> Policy:
         from e2edrive.model.policy import TorchPolicy
 
         return TorchPolicy(path)
-    raise ValueError(f"policy {spec!r} is neither 'expert', a run directory with model.safetensors, nor an .onnx file")
+    raise ValueError(
+        f"policy {spec!r} is neither 'expert', 'rules', a run directory with model.safetensors, nor an .onnx file"
+    )
 
 
 def needs_camera(spec: str) -> bool:

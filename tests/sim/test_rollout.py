@@ -84,3 +84,15 @@ def test_overrides_parse_json_values():
     world = World(get_scenario("highway"), parse_overrides(["lanes_count=2", "duration=1"]), cameras=())
     world.reset(0)
     assert len(world.env.unwrapped.road.network.lanes_list()) == 2
+
+
+def test_comfort_metrics_see_a_hard_swerve_and_not_a_straight_cruise():
+    world = World(get_scenario("highway"), {**SHORT, "vehicles_count": 0}, cameras=())
+    cruise = run_episode(world, ScriptedPolicy(0.0, 0.0), 0)
+    swerve = run_episode(world, ScriptedPolicy(0.05, -3.0), 0, max_steps=10)
+    assert cruise.max_abs_lateral_accel_mps2 < 0.05 and cruise.max_abs_jerk_mps3 < 0.05
+    # 25 m/s on a 0.05 rad wheel angle: yaw rate ≈ v·sin(atan(tan(δ)/2))/2.5 m ≈ 0.25 rad/s → ≈ 6 m/s²
+    assert 4.0 < swerve.max_abs_lateral_accel_mps2 < 8.0
+    assert swerve.max_abs_jerk_mps3 >= 3.0 / world.dt_s - 1e-6  # a step from 0 to -3 m/s² in one step
+    row = swerve.row()
+    assert summarize([row])["max_abs_lateral_accel_mps2"] == row["max_abs_lateral_accel_mps2"]

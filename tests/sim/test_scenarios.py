@@ -19,10 +19,11 @@ def test_every_scenario_steps_with_continuous_actions_and_renders(name):
     assert world.dt_s == pytest.approx(0.1)
 
 
-@pytest.mark.parametrize("name", ["merge", "exit", "intersection"])
-def test_goal_scenarios_end_when_the_expert_arrives(name):
+@pytest.mark.parametrize(("name", "seed"), [("merge", 1), ("exit", 1), ("intersection", 0)])
+def test_goal_scenarios_end_when_the_expert_arrives(name, seed):
+    # Seeds the expert completes: at the intersection it succeeds in 88 % of held-out seeds, not all.
     world = World(get_scenario(name), {"duration": 25.0}, cameras=())
-    result = run_episode(world, ExpertPolicy(), 1)
+    result = run_episode(world, ExpertPolicy(), seed)
     assert result.success and world.arrived and world.terminated and not world.truncated
 
 
@@ -81,3 +82,35 @@ def test_route_completion_is_a_share_of_the_route():
     assert 0.0 < result.route_completion < 1.0 and not result.success
     done = run_episode(World(get_scenario("exit"), cameras=()), ExpertPolicy(), 1)
     assert done.success and done.route_completion == 1.0
+
+
+def _drive_to_the_junction(with_crossing_car: bool) -> tuple[World, float]:
+    """The intersection with no traffic but, optionally, one car on the priority road timed to cross our path.
+    Returns the world after 3.5 s of the expert and the lowest speed it drove."""
+    from highway_env.vehicle.behavior import IDMVehicle
+
+    world = World(get_scenario("intersection"), {"initial_vehicle_count": 0, "spawn_probability": 0.0}, cameras=())
+    obs = world.reset(0)
+    road = world.env.unwrapped.road
+    road.vehicles = [world.ego]
+    if with_crossing_car:  # from the west, going straight east: it crosses our left turn's path
+        lane = road.network.get_lane(("o1", "ir1", 0))
+        car = IDMVehicle(road, lane.position(lane.length - 30.0, 0), heading=lane.heading_at(0), speed=8.0)
+        car.plan_route_to("o3")
+        road.vehicles.append(car)
+    expert = ExpertPolicy()
+    lowest = world.ego.speed
+    for _ in range(35):
+        obs = world.step(expert.act(obs))
+        lowest = min(lowest, world.ego.speed)
+    world.close()
+    return world, lowest
+
+
+def test_expert_waits_at_the_stop_line_for_a_car_with_right_of_way():
+    free, free_lowest = _drive_to_the_junction(with_crossing_car=False)
+    assert free.ego.lane_index[:2] != free.start_lane_index[:2], "an empty junction: it drives in"
+    assert free_lowest > 8.0
+    waited, lowest = _drive_to_the_junction(with_crossing_car=True)
+    assert not waited.ego.crashed
+    assert lowest < 3.0, "it slowed to (nearly) a stop for the car with right of way"

@@ -9,6 +9,17 @@ DEFAULT_STEP_S = 0.1
 """Step length assumed for rows that carry no time_s (10 Hz)."""
 
 
+def _comfort(rows: list[dict]) -> dict:
+    """Worst and typical (median over episodes) of each episode's max |jerk| and max |lateral accel|."""
+    out = {}
+    for key in ("max_abs_jerk_mps3", "max_abs_lateral_accel_mps2"):
+        values = [r[key] for r in rows if key in r]
+        if values:
+            out[key] = float(np.max(values))
+            out[f"median_{key}"] = float(np.median(values))
+    return out
+
+
 def summarize(rows: list[dict]) -> dict:
     """rows: one dict per episode (seed, success, collided, offroad, distance_m, steps, time_s).
 
@@ -31,6 +42,7 @@ def summarize(rows: list[dict]) -> dict:
         "mean_speed_mps": total_m / total_s if total_s > 0 else 0.0,
         "distance_m": total_m / n,
         "route_completion": float(np.mean([r.get("route_completion", float(r["success"])) for r in rows])),
+        **_comfort(rows),
         "total_distance_m": total_m,
         "seeds": [r["seed"] for r in rows],
         "episodes": rows,

@@ -55,10 +55,15 @@ def plan_to_action(plan: np.ndarray, speed_mps: float, config: ControllerConfig 
     trajectory, controls = io.split_plan(plan)
     lookahead = float(np.clip(config.lookahead_s * speed_mps, config.min_lookahead_m, config.max_lookahead_m))
     x, y = point_at_distance(trajectory, lookahead)
-    curvature = 2.0 * y / max(x * x + y * y, 1e-3)
+    return Action(steer_rad=pursuit_steer_rad(x, y), accel_mps2=float(controls[1])).clipped()
+
+
+def pursuit_steer_rad(x_m: float, y_m: float) -> float:
+    """Steering that puts the car on the arc through the ego-frame point (x forward, y left): pure pursuit's
+    curvature 2y/L², then the kinematic bicycle's angle (centre of mass mid-car, as in highway-env)."""
+    curvature = 2.0 * y_m / max(x_m * x_m + y_m * y_m, 1e-3)
     sin_beta = float(np.clip(curvature * WHEELBASE_M / 2.0, -1.0, 1.0))
-    steer = math.atan(2.0 * math.tan(math.asin(sin_beta)))
-    return Action(steer_rad=steer, accel_mps2=float(controls[1])).clipped()
+    return math.atan(2.0 * math.tan(math.asin(sin_beta)))
 
 
 class FrameContext:

@@ -73,6 +73,10 @@ class EpisodeResult:
     mean_speed_mps: float
     time_s: float
     route_completion: float
+    max_abs_jerk_mps3: float = 0.0
+    """Largest |d accel / dt| over the episode: how smooth the longitudinal control is."""
+    max_abs_lateral_accel_mps2: float = 0.0
+    """Largest |speed × yaw rate| over the episode: how hard the car turns or changes lanes."""
 
     def row(self) -> dict:
         return {
@@ -85,6 +89,8 @@ class EpisodeResult:
             "time_s": self.time_s,
             "route_completion": self.route_completion,
             "mean_speed_mps": self.mean_speed_mps,
+            "max_abs_jerk_mps3": self.max_abs_jerk_mps3,
+            "max_abs_lateral_accel_mps2": self.max_abs_lateral_accel_mps2,
         }
 
 
@@ -109,7 +115,9 @@ def run_episode(
     if not driver.privileged:
         obs.state = None
     distance_m = 0.0
+    start = world.ego_state()
     speeds: list[float] = []
+    yaws: list[float] = [start.yaw_rad]
     steps = 0
     while not world.done and (max_steps is None or steps < max_steps):
         state = world.ego_state()
@@ -150,7 +158,9 @@ def run_episode(
         after = world.ego_state()
         distance_m += math.hypot(after.x_m - state.x_m, after.y_m - state.y_m)
         speeds.append(after.speed_mps)
+        yaws.append(after.yaw_rad)
         steps += 1
+    jerk, lateral = _comfort(np.array([start.speed_mps, *speeds]), np.array(yaws), world.dt_s)
     final = world.ego_state()
     collided = final.crashed
     offroad = not final.on_road
@@ -164,7 +174,21 @@ def run_episode(
         mean_speed_mps=float(np.mean(speeds)) if speeds else 0.0,
         time_s=steps * world.dt_s,
         route_completion=world.route_completion(distance_m),
+        max_abs_jerk_mps3=jerk,
+        max_abs_lateral_accel_mps2=lateral,
     )
+
+
+def _comfort(speed_mps: np.ndarray, yaw_rad: np.ndarray, dt_s: float) -> tuple[float, float]:
+    """(max |jerk| m/s³, max |lateral acceleration| m/s²) from per-step speed and heading, the first entry being
+    the start; every scenario starts at constant speed, so the acceleration before the first step is zero."""
+    if len(speed_mps) < 2:
+        return 0.0, 0.0
+    accel = np.concatenate([[0.0], np.diff(speed_mps) / dt_s])
+    jerk = np.diff(accel) / dt_s
+    yaw_rate = np.diff(np.unwrap(yaw_rad)) / dt_s
+    lateral = speed_mps[1:] * yaw_rate
+    return float(np.abs(jerk).max()), float(np.abs(lateral).max())
 
 
 def _privileged(obs: Observation, world: World) -> Observation:

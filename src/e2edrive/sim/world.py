@@ -115,6 +115,8 @@ class World:
         self.truncated = False
         self.arrived = False
         self.route_length_m: float | None = None
+        self.start_lane_index: tuple | None = None
+        """The ego's lane at reset: its approach to the scenario's junction, if it has one."""
         self.command = scenario.command or "follow"
 
     @property
@@ -162,6 +164,7 @@ class World:
         env.define_spaces()
         if self.scenario.destination is not None:
             ego.plan_route_to(self.scenario.destination)
+        self.start_lane_index = ego.lane_index
         self.arrived = False
         self.route_length_m = route_length_m(ego) if self.scenario.arrived is not None else None
         self.command = self.scenario.command or turn_command(ego)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from highway_env import utils
+from highway_env.road.regulation import RegulatedRoad
 
 from e2edrive.sim.policy import Action, Observation
 
@@ -21,6 +23,14 @@ class ExpertConfig:
     """Predicted centre distance under which two cars are in conflict."""
     yield_decel_mps2: float = -5.0
     yield_radius_m: float = 60.0
+    entry_horizon_s: float = 6.0
+    """Gap acceptance at a junction's stop line: how far ahead conflicts are looked for..."""
+    entry_speed_mps: float = 6.0
+    """...with us predicted speeding up at entry_accel_mps2 to this speed (how we would cross); a conflict is
+    highway-env's: the two cars' boxes, stretched to 1.5 lengths, overlap at some predicted time..."""
+    entry_accel_mps2: float = 2.5
+    entry_zone_m: float = 20.0
+    """...checked only within this distance of the stop line."""
 
     def __post_init__(self) -> None:
         if not 0.0 < self.target_speed_mps <= 40.0:
@@ -41,12 +51,63 @@ class ExpertPolicy:
         if world is None:
             raise ValueError("the expert is privileged: it needs observation.state (the World)")
         ego = world.ego
-        ego.target_speed = self.config.target_speed_mps
+        # A regulated junction (highway-env's RegulatedRoad) stops lower-priority cars in a predicted conflict
+        # by zeroing their target speed. The expert obeys it on its approach lane only: once past the stop
+        # line, stopping would leave it standing in the crossing traffic's path, so it clears the junction.
+        road = world.env.unwrapped.road
+        approaching = isinstance(road, RegulatedRoad) and ego.lane_index[:2] == world.start_lane_index[:2]
+        yielding = approaching and (getattr(ego, "is_yielding", False) or self._gap_too_short(world))
+
+        ego.target_speed = 0.0 if yielding else self.config.target_speed_mps
         ego.LANE_CHANGE_MIN_ACC_GAIN = self.config.lane_change_min_gain_mps2
         steering_right_rad, accel_mps2 = ego.decide()
         if world.scenario.expert_yields and self._must_yield(world):
             accel_mps2 = min(accel_mps2, self.config.yield_decel_mps2)
+        accel_mps2 = max(accel_mps2, -max(ego.speed, 0.0) / world.dt_s)  # brake to a stop, never into reverse
         return Action(steer_rad=-steering_right_rad, accel_mps2=accel_mps2)
+
+    def _gap_too_short(self, world) -> bool:
+        """Gap acceptance at a stop line: would a car with right of way over us come within yield_gap_m of us
+        if we drove on along our route, speeding up to entry_speed_mps? (highway-env's own conflict check
+        predicts us at our current speed, so a car waiting at the line sees no conflict and pulls out.)"""
+        c = self.config
+        ego = world.ego
+        times = np.arange(0.25, c.entry_horizon_s + 1e-9, 0.25)
+        s_now = ego.lane.local_coordinates(ego.position)[0]
+        if ego.lane.length - s_now > c.entry_zone_m:
+            return False  # not at the stop line yet
+        v0 = max(ego.speed, 0.0)
+        v1 = max(v0, c.entry_speed_mps)
+        t_up = (v1 - v0) / c.entry_accel_mps2  # accelerate from now to v1, then hold it
+        travel_m = np.where(
+            times < t_up,
+            v0 * times + 0.5 * c.entry_accel_mps2 * times**2,
+            v0 * t_up + 0.5 * c.entry_accel_mps2 * t_up**2 + v1 * (times - t_up),
+        )
+        network = ego.road.network
+        route = ego.route or [ego.lane_index]
+        ego_path = [network.position_heading_along_route(route, s_now + d, 0, ego.lane_index) for d in travel_m]
+        ahead = [lane[:2] for lane in route if lane[:2] != ego.lane_index[:2]]  # the junction lane, then the exit
+        for other in ego.road.vehicles:
+            if other is ego or np.linalg.norm(other.position - ego.position) > c.yield_radius_m:
+                continue
+            if other.lane_index[:2] == ego.lane_index[:2]:
+                continue  # in our lane: IDM follows it
+            if ahead and other.lane_index[1] == ahead[0][1] and other.speed < c.entry_speed_mps:
+                return True  # someone slow is heading into our exit: don't block the junction behind it
+            if RegulatedRoad.respect_priorities(ego, other) is not ego:
+                continue  # highway-env's rule gives us right of way over this one
+            try:
+                other_path = zip(*other.predict_trajectory_constant_speed(times))
+            except (AttributeError, IndexError, KeyError):
+                continue
+            for (p1, h1), (p2, h2) in zip(ego_path, other_path):
+                # highway-env's own conflict geometry: boxes 1.5 car lengths long, 0.9 car widths wide
+                if np.linalg.norm(p2 - p1) < ego.LENGTH * 1.5 and utils.rotated_rectangles_intersect(
+                    (p1, ego.LENGTH, ego.WIDTH, h1), (p2, other.LENGTH, other.WIDTH, h2)
+                ):
+                    return True
+        return False
 
     def _must_yield(self, world) -> bool:
         """Time-to-collision check against every nearby car, along both cars' routes (not just the lane
