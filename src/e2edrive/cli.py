@@ -390,14 +390,18 @@ def shadow_cmd(
 @app.command("contact-sheet")
 def contact_sheet_cmd(
     scenario: list[str] | None = typer.Option(None, help="Scenario(s); default: every registered one."),
-    out: Path = typer.Option(Path("docs"), help="Output directory (contact_sheet_<scenario>.png)."),
+    out: Path = typer.Option(Path("docs"), help="Output directory (contact_sheet_<scenario>[_<rig>].png)."),
+    rig: str = typer.Option("front", help="Camera rig: 'front', or 'full' (one column per camera)."),
 ) -> None:
     """Save a PNG per scenario of what the rig sees during an expert drive."""
     from e2edrive.report.contact_sheet import contact_sheet
+    from e2edrive.sim.rig import get_rig
     from e2edrive.sim.scenarios import SCENARIOS
 
+    suffix = "" if rig == "front" else f"_{rig}"
     for name in scenario or sorted(SCENARIOS):
-        console.print(f"wrote {contact_sheet(name, out / f'contact_sheet_{name}.png')}")
+        path = contact_sheet(name, out / f"contact_sheet_{name}{suffix}.png", cameras=get_rig(rig))
+        console.print(f"wrote {path}")
 
 
 @app.command("demo")

@@ -38,3 +38,15 @@ def test_plots_gif_and_markdown(tmp_path):
     text = (tmp_path / "report.md").read_text()
     assert "| success rate | 100.0% | 100.0% |" in text and "PASS" in text
     assert (tmp_path / "l.png").stat().st_size > 0 and (tmp_path / "d.gif").stat().st_size > 0
+
+
+def test_contact_sheet_has_a_column_per_camera_and_a_row_per_moment(tmp_path):
+    from PIL import Image
+
+    from e2edrive.report.contact_sheet import MOMENTS_S, SCALE, contact_sheet
+    from e2edrive.sim.rig import FULL_RIG
+
+    path = contact_sheet("roundabout", tmp_path / "sheet.png", cameras=FULL_RIG)
+    width, height = Image.open(path).size
+    assert width == SCALE * sum(c.width_px for c in FULL_RIG)
+    assert height == SCALE * len(MOMENTS_S) * FULL_RIG[0].height_px
