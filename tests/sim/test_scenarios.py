@@ -19,10 +19,13 @@ def test_every_scenario_steps_with_continuous_actions_and_renders(name):
     assert world.dt_s == pytest.approx(0.1)
 
 
-@pytest.mark.parametrize(("name", "seed"), [("merge", 1), ("exit", 1), ("intersection", 0)])
-def test_goal_scenarios_end_when_the_expert_arrives(name, seed):
-    # Seeds the expert completes: at the intersection it succeeds in 88 % of held-out seeds, not all.
-    world = World(get_scenario(name), {"duration": 25.0}, cameras=())
+@pytest.mark.parametrize(
+    ("name", "seed", "overrides"),
+    [("merge", 1, {}), ("exit", 1, {"vehicles_count": 0}), ("intersection", 0, {})],
+)
+def test_goal_scenarios_end_when_the_expert_arrives(name, seed, overrides):
+    # Seeds (and, for the exit, an empty road) the expert completes: it does not succeed everywhere.
+    world = World(get_scenario(name), {"duration": 25.0, **overrides}, cameras=())
     result = run_episode(world, ExpertPolicy(), seed)
     assert result.success and world.arrived and world.terminated and not world.truncated
 
@@ -80,7 +83,7 @@ def test_route_completion_is_a_share_of_the_route():
     result = run_episode(world, ExpertPolicy(), 0)
     assert world.route_length_m > 50
     assert 0.0 < result.route_completion < 1.0 and not result.success
-    done = run_episode(World(get_scenario("exit"), cameras=()), ExpertPolicy(), 1)
+    done = run_episode(World(get_scenario("exit"), {"vehicles_count": 0}, cameras=()), ExpertPolicy(), 1)
     assert done.success and done.route_completion == 1.0
 
 
@@ -114,3 +117,23 @@ def test_expert_waits_at_the_stop_line_for_a_car_with_right_of_way():
     waited, lowest = _drive_to_the_junction(with_crossing_car=True)
     assert not waited.ego.crashed
     assert lowest < 3.0, "it slowed to (nearly) a stop for the car with right of way"
+
+
+def test_exit_counts_only_when_the_car_is_on_the_exit_lane():
+    world = World(get_scenario("exit"), {"vehicles_count": 0}, cameras=())
+    world.reset(0)
+    ego = world.ego
+    network = ego.road.network
+    # The route is pinned to the lanes that lead to the exit (its last road keeps highway-env's open lane id).
+    assert [lane[2] for lane in ego.route[:2]] == [3, 4]
+    # Past the split on the through road, while highway-env's planner already targets the exit lane.
+    through = network.get_lane(("2", "3", 0))
+    ego.position = through.position(20.0, 0.0)
+    ego.lane_index, ego.lane = ("2", "3", 0), through
+    ego.target_lane_index = ("2", "exit", 0)
+    assert not get_scenario("exit").arrived(world.env.unwrapped, ego)
+    exit_lane = network.get_lane(("2", "exit", 0))
+    ego.position = exit_lane.position(20.0, 0.0)
+    ego.lane_index, ego.lane = ("2", "exit", 0), exit_lane
+    assert get_scenario("exit").arrived(world.env.unwrapped, ego)
+    world.close()

@@ -33,7 +33,12 @@ def quantize_int8(fp32_path: Path, int8_path: Path, samples: list[dict[str, np.n
     fp32_path, int8_path = Path(fp32_path), Path(int8_path)
     prepped = int8_path.with_name(f".{int8_path.stem}.prep.onnx")
     quant_pre_process(str(fp32_path), str(prepped), skip_symbolic_shape=True)
-    convs = [n.name for n in onnx.load(str(prepped)).graph.node if n.op_type == "Conv"]
+    # Float up to and including the stem conv: the input scaling (uint8 → [-0.5, 0.5]) is elementwise work
+    # that quantizing only wraps in extra Quantize/Dequantize nodes, and the 3-channel stem gains nothing from
+    # INT8 (too few input channels) while costing a requantize. The graph is in topological order.
+    nodes = onnx.load(str(prepped)).graph.node
+    stem = next(i for i, n in enumerate(nodes) if n.op_type == "Conv")
+    float_nodes = [n.name for n in nodes[: stem + 1]]
     tmp = int8_path.with_name(f".{int8_path.name}.tmp")
     quantize_static(
         str(prepped),
@@ -44,8 +49,7 @@ def quantize_int8(fp32_path: Path, int8_path: Path, samples: list[dict[str, np.n
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
         calibrate_method=CalibrationMethod.MinMax,
-        # The 3-channel stem gains nothing from INT8 (too few input channels) and costs a requantize.
-        nodes_to_exclude=convs[:1],
+        nodes_to_exclude=float_nodes,
     )
     prepped.unlink(missing_ok=True)
     tmp.replace(int8_path)

@@ -70,7 +70,9 @@ def _past_merge(env: Any, ego: Any) -> bool:
 
 
 def _took_exit(env: Any, ego: Any) -> bool:
-    return bool(env._is_success())
+    # Not highway-env's _is_success(): it reads a controlled car's *target* lane, which the route planner
+    # points at the exit even when the car is three lanes away from it.
+    return ego.lane_index[:2] == ("2", "exit") and ego.lane.local_coordinates(ego.position)[0] > EXIT_CLEAR_M
 
 
 def _left_roundabout(env: Any, ego: Any) -> bool:

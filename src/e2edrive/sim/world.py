@@ -58,6 +58,23 @@ def _route_lanes(ego: IDMVehicle) -> list:
     return [network.get_lane((a, b, i if i is not None else 0)) for a, b, i in (ego.route or [ego.lane_index])]
 
 
+def pin_route_lanes(network, route: list[tuple]) -> list[tuple]:
+    """Give every road of a route the lane that leads into the next road (the lane whose end is nearest the
+    next lane's start), working back from the destination. highway-env's planner leaves lane ids open, and its
+    MOBIL then never moves over to reach an exit; with pinned lanes it changes lanes towards them, safely."""
+    pinned = list(route)
+    for k in range(len(pinned) - 2, -1, -1):
+        a, b, _ = pinned[k]
+        na, nb, ni = pinned[k + 1]
+        start = network.get_lane((na, nb, ni if ni is not None else 0)).position(0, 0)
+        lanes = network.graph[a][b]
+        best = min(
+            range(len(lanes)), key=lambda i: float(np.linalg.norm(lanes[i].position(lanes[i].length, 0) - start))
+        )
+        pinned[k] = (a, b, best)
+    return pinned
+
+
 def route_length_m(ego: IDMVehicle) -> float:
     """Distance left along the planned route: the rest of the current lane plus every later lane."""
     lanes = _route_lanes(ego)
@@ -164,6 +181,8 @@ class World:
         env.define_spaces()
         if self.scenario.destination is not None:
             ego.plan_route_to(self.scenario.destination)
+            if self.scenario.command == "exit":  # an exit is reached from one lane: head for it
+                ego.route = pin_route_lanes(ego.road.network, ego.route)
         self.start_lane_index = ego.lane_index
         self.arrived = False
         self.route_length_m = route_length_m(ego) if self.scenario.arrived is not None else None

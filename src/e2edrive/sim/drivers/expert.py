@@ -23,6 +23,12 @@ class ExpertConfig:
     """Predicted centre distance under which two cars are in conflict."""
     yield_decel_mps2: float = -5.0
     yield_radius_m: float = 60.0
+    merge_lookahead_m: float = 60.0
+    """Route lane changes: match the speed of the next lane's car ahead when it is within this distance."""
+    merge_slower_mps: float = 0.0
+    merge_min_speed_mps: float = 10.0
+    route_lane_change_delay_s: float = 0.5
+    """Time between MOBIL decisions while the route needs another lane (highway-env's default: 1 s)."""
     entry_horizon_s: float = 6.0
     """Gap acceptance at a junction's stop line: how far ahead conflicts are looked for..."""
     entry_speed_mps: float = 6.0
@@ -58,13 +64,32 @@ class ExpertPolicy:
         approaching = isinstance(road, RegulatedRoad) and ego.lane_index[:2] == world.start_lane_index[:2]
         yielding = approaching and (getattr(ego, "is_yielding", False) or self._gap_too_short(world))
 
-        ego.target_speed = 0.0 if yielding else self.config.target_speed_mps
+        _abandon_a_missed_exit(ego)
+        merge_speed = self._merge_speed(ego)
+        ego.target_speed = 0.0 if yielding else min(self.config.target_speed_mps, merge_speed)
+        if merge_speed < float("inf"):  # changing lanes for the route: decide as often as it may
+            ego.LANE_CHANGE_DELAY = self.config.route_lane_change_delay_s
         ego.LANE_CHANGE_MIN_ACC_GAIN = self.config.lane_change_min_gain_mps2
         steering_right_rad, accel_mps2 = ego.decide()
         if world.scenario.expert_yields and self._must_yield(world):
             accel_mps2 = min(accel_mps2, self.config.yield_decel_mps2)
         accel_mps2 = max(accel_mps2, -max(ego.speed, 0.0) / world.dt_s)  # brake to a stop, never into reverse
         return Action(steer_rad=-steering_right_rad, accel_mps2=accel_mps2)
+
+    def _merge_speed(self, ego) -> float:
+        """When the route needs another lane of this road (an exit ahead), a little under the speed of the car
+        ahead in the next lane over: the ego drops back into the gap behind it, where MOBIL finds the change
+        safe, instead of racing past the whole queue."""
+        if not ego.route or ego.route[0][2] is None or ego.route[0][:2] != ego.lane_index[:2]:
+            return float("inf")
+        step = int(np.sign(ego.route[0][2] - ego.lane_index[2]))
+        if step == 0:
+            return float("inf")
+        side = (*ego.lane_index[:2], ego.lane_index[2] + step)
+        ahead, _ = ego.road.neighbour_vehicles(ego, side)
+        if ahead is None or ego.lane_distance_to(ahead) > self.config.merge_lookahead_m:
+            return float("inf")
+        return max(float(ahead.speed) - self.config.merge_slower_mps, self.config.merge_min_speed_mps)
 
     def _gap_too_short(self, world) -> bool:
         """Gap acceptance at a stop line: would a car with right of way over us come within yield_gap_m of us
@@ -130,6 +155,25 @@ class ExpertPolicy:
             if hit.size and np.linalg.norm(other_path[hit[0]] - other.position) > 1.0:
                 return True  # a moving car reaches the conflict point with us: let it pass
         return False
+
+
+def _abandon_a_missed_exit(ego) -> None:
+    """Not in the route's lane with under a second of road left: drive on instead of cutting across lanes
+    (highway-env's route following would steer straight at the exit from wherever the car is)."""
+    if not ego.route or ego.route[0][2] is None or ego.route[0][:2] != ego.lane_index[:2]:
+        return
+    left_m = ego.lane.length - ego.lane.local_coordinates(ego.position)[0]
+    if ego.route[0][2] == ego.lane_index[2] or left_m > max(ego.speed, 0.0) * MISSED_EXIT_S or len(ego.route) < 2:
+        return
+    # Only where the next road does not go on from our lane (an exit), not where every lane continues.
+    network = ego.road.network
+    a, b, _ = ego.route[1]
+    end = ego.lane.position(ego.lane.length, 0)
+    if min(np.linalg.norm(lane.position(0, 0) - end) for lane in network.graph[a][b]) > ego.lane.width_at(0):
+        ego.route = [ego.lane_index]  # no plan: highway-env continues in the nearest lane straight on
+
+
+MISSED_EXIT_S = 1.0
 
 
 def _predict(vehicle, times: np.ndarray) -> np.ndarray:
