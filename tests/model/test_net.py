@@ -66,3 +66,9 @@ def test_frame_context_orders_oldest_first_and_resets():
     assert np.all(out == 3)
     with pytest.raises(ValueError):
         ctx.push(np.zeros((10, 10, 3), np.uint8))
+
+
+def test_config_rejects_a_stem_that_does_not_divide_the_image():
+    with pytest.raises(ValueError, match="stem_patch_px=7"):
+        ModelConfig(stem_patch_px=7)
+    assert ModelConfig().feature_hw == (6, 10)
