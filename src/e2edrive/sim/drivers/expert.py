@@ -24,16 +24,16 @@ class ExpertConfig:
     yield_decel_mps2: float = -5.0
     yield_radius_m: float = 60.0
     merge_lookahead_m: float = 60.0
-    """Route lane changes: match the speed of the next lane's car ahead when it is within this distance."""
-    merge_slower_mps: float = 0.0
+    """Route lane changes: match the speed of the next lane's car ahead when it is within this distance..."""
     merge_min_speed_mps: float = 10.0
+    """...but slow to no less than this."""
     route_lane_change_delay_s: float = 0.5
     """Time between MOBIL decisions while the route needs another lane (highway-env's default: 1 s)."""
     entry_horizon_s: float = 6.0
     """Gap acceptance at a junction's stop line: how far ahead conflicts are looked for..."""
     entry_speed_mps: float = 6.0
     """...with us predicted speeding up at entry_accel_mps2 to this speed (how we would cross); a conflict is
-    highway-env's: the two cars' boxes, stretched to 1.5 lengths, overlap at some predicted time..."""
+    the two cars' footprints overlapping at some predicted time..."""
     entry_accel_mps2: float = 2.5
     entry_zone_m: float = 20.0
     """...checked only within this distance of the stop line."""
@@ -77,9 +77,9 @@ class ExpertPolicy:
         return Action(steer_rad=-steering_right_rad, accel_mps2=accel_mps2)
 
     def _merge_speed(self, ego) -> float:
-        """When the route needs another lane of this road (an exit ahead), a little under the speed of the car
-        ahead in the next lane over: the ego drops back into the gap behind it, where MOBIL finds the change
-        safe, instead of racing past the whole queue."""
+        """When the route needs another lane of this road (an exit ahead), the speed of the car ahead in the
+        next lane over: alongside the gap behind it MOBIL finds the change safe, where racing past the whole
+        queue it never would. Infinite when no lane change is needed."""
         if not ego.route or ego.route[0][2] is None or ego.route[0][:2] != ego.lane_index[:2]:
             return float("inf")
         step = int(np.sign(ego.route[0][2] - ego.lane_index[2]))
@@ -89,12 +89,12 @@ class ExpertPolicy:
         ahead, _ = ego.road.neighbour_vehicles(ego, side)
         if ahead is None or ego.lane_distance_to(ahead) > self.config.merge_lookahead_m:
             return float("inf")
-        return max(float(ahead.speed) - self.config.merge_slower_mps, self.config.merge_min_speed_mps)
+        return max(float(ahead.speed), self.config.merge_min_speed_mps)
 
     def _gap_too_short(self, world) -> bool:
-        """Gap acceptance at a stop line: would a car with right of way over us come within yield_gap_m of us
-        if we drove on along our route, speeding up to entry_speed_mps? (highway-env's own conflict check
-        predicts us at our current speed, so a car waiting at the line sees no conflict and pulls out.)"""
+        """Gap acceptance at a stop line: would a car with right of way over us overlap us if we drove on along
+        our route, speeding up to entry_speed_mps? (highway-env's own conflict check predicts us at our current
+        speed, so a car waiting at the line sees no conflict and pulls out.)"""
         c = self.config
         ego = world.ego
         times = np.arange(0.25, c.entry_horizon_s + 1e-9, 0.25)
@@ -127,7 +127,7 @@ class ExpertPolicy:
             except (AttributeError, IndexError, KeyError):
                 continue
             for (p1, h1), (p2, h2) in zip(ego_path, other_path):
-                # highway-env's own conflict geometry: boxes 1.5 car lengths long, 0.9 car widths wide
+                # a cheap distance check first, then the two footprints (highway-env's rectangle test)
                 if np.linalg.norm(p2 - p1) < ego.LENGTH * 1.5 and utils.rotated_rectangles_intersect(
                     (p1, ego.LENGTH, ego.WIDTH, h1), (p2, other.LENGTH, other.WIDTH, h2)
                 ):
@@ -157,6 +157,10 @@ class ExpertPolicy:
         return False
 
 
+MISSED_EXIT_S = 1.0
+"""Less than this much road left at the current speed, and not yet in the exit's lane: the exit is missed."""
+
+
 def _abandon_a_missed_exit(ego) -> None:
     """Not in the route's lane with under a second of road left: drive on instead of cutting across lanes
     (highway-env's route following would steer straight at the exit from wherever the car is)."""
@@ -171,9 +175,6 @@ def _abandon_a_missed_exit(ego) -> None:
     end = ego.lane.position(ego.lane.length, 0)
     if min(np.linalg.norm(lane.position(0, 0) - end) for lane in network.graph[a][b]) > ego.lane.width_at(0):
         ego.route = [ego.lane_index]  # no plan: highway-env continues in the nearest lane straight on
-
-
-MISSED_EXIT_S = 1.0
 
 
 def _predict(vehicle, times: np.ndarray) -> np.ndarray:

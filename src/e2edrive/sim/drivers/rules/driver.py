@@ -46,6 +46,8 @@ class RulesConfig:
     corridor_margin_m: float = 0.3
     """Vehicles this far beyond the lane edge still count as in the lane (cut-ins)."""
     closing_smoothing: float = 0.5
+    gap_jump_m: float = 5.0
+    """A gap that changes more than this in one frame is another car: the closing-speed estimate restarts."""
     max_lateral_accel_mps2: float = 2.5
     """Bends: the desired speed is capped at sqrt(this / curvature) of the lane ahead."""
     turn_radius_m: float = 15.0
@@ -165,10 +167,10 @@ class RulesPolicy:
     def _cruise(self, v: float, desired_mps: float, gap_m: float | None) -> float:
         """IDM on the perceived gap; the closing speed is the smoothed change of that gap."""
         c = self.config
-        if gap_m is not None and self._last_gap_m is not None and abs(gap_m - self._last_gap_m) < 5.0:
+        if gap_m is not None and self._last_gap_m is not None and abs(gap_m - self._last_gap_m) < c.gap_jump_m:
             measured = (self._last_gap_m - gap_m) / FRAME_DT_S
             self._closing_mps += c.closing_smoothing * (measured - self._closing_mps)
-        elif gap_m is None:
+        else:
             self._closing_mps = 0.0
         self._last_gap_m = gap_m
         self.last_lead_gap_m = gap_m
