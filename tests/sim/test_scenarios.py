@@ -137,3 +137,18 @@ def test_exit_counts_only_when_the_car_is_on_the_exit_lane():
     ego.lane_index, ego.lane = ("2", "exit", 0), exit_lane
     assert get_scenario("exit").arrived(world.env.unwrapped, ego)
     world.close()
+
+
+def test_exit_ego_starts_in_the_rightmost_lane_with_room_around_it():
+    from e2edrive.sim.scenarios import EXIT_START_AHEAD_M, EXIT_START_BEHIND_M
+
+    world = World(get_scenario("exit"), cameras=())
+    for seed in range(3):
+        world.reset(seed)
+        ego = world.ego
+        assert ego.lane_index == ("0", "1", 3)
+        for other in world.env.unwrapped.road.vehicles:
+            if other is not ego and other.lane_index == ego.lane_index:
+                ahead = other.position[0] - ego.position[0]
+                assert not -EXIT_START_BEHIND_M < ahead < EXIT_START_AHEAD_M
+    world.close()
