@@ -152,3 +152,28 @@ def test_exit_ego_starts_in_the_rightmost_lane_with_room_around_it():
                 ahead = other.position[0] - ego.position[0]
                 assert not -EXIT_START_BEHIND_M < ahead < EXIT_START_AHEAD_M
     world.close()
+
+
+@pytest.mark.parametrize(("name", "towed"), [("roundabout", True), ("highway", False)])
+def test_wrecks_of_other_cars_are_towed_only_where_the_scenario_says(name, towed):
+    world = World(get_scenario(name), {"duration": 10.0}, cameras=())
+    world.reset(0)
+    road = world.env.unwrapped.road
+    wreck = next(v for v in road.vehicles if v is not world.ego)
+    wreck.crashed = True
+    wreck.speed = 0.0
+    steps = int(round((get_scenario("roundabout").tow_wrecks_after_s or 0.0) / world.dt_s)) + 1
+    for _ in range(steps):
+        world.step(Action(0.0, -1.0))
+    assert (wreck not in road.vehicles) == towed
+    world.close()
+
+
+def test_expert_keeps_to_the_scenario_speed_cap():
+    world = World(get_scenario("roundabout"), cameras=())
+    obs = world.reset(0)
+    expert = ExpertPolicy()
+    for _ in range(30):
+        obs = world.step(expert.act(obs))
+    assert world.ego.target_speed <= get_scenario("roundabout").expert_speed_mps
+    world.close()

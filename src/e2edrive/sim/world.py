@@ -203,6 +203,8 @@ class World:
         self.ego.act({"steering": -a.steer_rad, "acceleration": a.accel_mps2})
         _, _, terminated, truncated, _ = self.env.step(None)
         self.step_index += 1
+        if self.scenario.tow_wrecks_after_s is not None:
+            self._tow_wrecks()
         goal = self.scenario.arrived
         self.arrived = self.arrived or (
             goal is not None and not self.ego.crashed and goal(self.env.unwrapped, self.ego)
@@ -210,6 +212,16 @@ class World:
         self.terminated = bool(terminated) or self.arrived
         self.truncated = (bool(truncated) or self.time_s >= self.scenario_duration_s) and not self.terminated
         return self.observe()
+
+    def _tow_wrecks(self) -> None:
+        """Remove other cars crashed for tow_wrecks_after_s (the ego's own crash ends the episode anyway)."""
+        road = self.env.unwrapped.road
+        for v in list(road.vehicles):
+            if v is self.ego or not v.crashed:
+                continue
+            v.crashed_s = getattr(v, "crashed_s", 0.0) + self.dt_s
+            if v.crashed_s >= self.scenario.tow_wrecks_after_s:
+                road.vehicles.remove(v)
 
     def render(self) -> dict[str, np.ndarray]:
         if self.rig is None:

@@ -66,7 +66,8 @@ class ExpertPolicy:
 
         _abandon_a_missed_exit(ego)
         merge_speed = self._merge_speed(ego)
-        ego.target_speed = 0.0 if yielding else min(self.config.target_speed_mps, merge_speed)
+        cruise = min(self.config.target_speed_mps, world.scenario.expert_speed_mps or float("inf"), merge_speed)
+        ego.target_speed = 0.0 if yielding else cruise
         if merge_speed < float("inf"):  # changing lanes for the route: decide as often as it may
             ego.LANE_CHANGE_DELAY = self.config.route_lane_change_delay_s
         ego.LANE_CHANGE_MIN_ACC_GAIN = self.config.lane_change_min_gain_mps2
