@@ -190,6 +190,7 @@ class World:
         self.step_index = 0
         self.terminated = self.truncated = False
         self._slots: dict[int, int] = {}
+        self._wreck_s: dict[int, float] = {}  # other car id → seconds since it crashed
         self._seen: list = []
         if self.rig is not None:
             self.rig.set_road(env.road.network)
@@ -219,9 +220,10 @@ class World:
         for v in list(road.vehicles):
             if v is self.ego or not v.crashed:
                 continue
-            v.crashed_s = getattr(v, "crashed_s", 0.0) + self.dt_s
-            if v.crashed_s >= self.scenario.tow_wrecks_after_s:
+            self._wreck_s[id(v)] = self._wreck_s.get(id(v), 0.0) + self.dt_s
+            if self._wreck_s[id(v)] >= self.scenario.tow_wrecks_after_s:
                 road.vehicles.remove(v)
+                del self._wreck_s[id(v)]
 
     def render(self) -> dict[str, np.ndarray]:
         if self.rig is None:
