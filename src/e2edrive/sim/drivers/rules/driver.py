@@ -21,9 +21,9 @@ from e2edrive.sim.drivers.rules.segment import segment
 from e2edrive.sim.policy import MAX_ACCEL_MPS2, Action, Observation
 from e2edrive.sim.rig import FRONT
 
-TURN_COMMANDS = {"left": 1.0, "right": -1.0}
 COMMAND_HEADING_RAD = {"left": math.pi / 2, "straight": 0.0, "right": -math.pi / 2}
-"""Where each junction command points, as a heading change from where the episode started."""
+"""Where each junction command points, as a heading change from where the episode started; a committed turn
+ends once it has turned this far."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,6 @@ class RulesConfig:
     turn_radius_m: float = 15.0
     turn_lost_frames: int = 3
     """Frames without paint, with a turn command, before the car commits to the turn."""
-    turn_angle_rad: float = math.pi / 2
     forget_lane_frames: int = 10
     """Frames without paint after which the predicted lane is dropped for straight ahead."""
     exit_past_command_rad: float = 0.5
@@ -91,7 +90,6 @@ class RulesPolicy:
         self._turned_rad: float | None = None  # heading turned so far in a committed turn; None = not turning
         self._left_circle = False
         self._last_change_s = 0.0
-        self.last_lead_gap_m: float | None = None
 
     # --- perception ---------------------------------------------------------------------------------
     def _perceive(self, frame: np.ndarray, speed_mps: float) -> tuple[lanes.Lane, np.ndarray]:
@@ -116,10 +114,11 @@ class RulesPolicy:
         """Which lane to follow: this one, the one to its right, a committed turn arc, or straight ahead."""
         c = self.config
         self._lost_frames = 0 if lane.seen else self._lost_frames + 1
-        turn = TURN_COMMANDS.get(command)
+        target = COMMAND_HEADING_RAD.get(command)
+        turn = math.copysign(1.0, target) if target else None  # left +1, right -1; straight and others: None
         if turn is not None and self._turned_rad is None and self._lost_frames >= c.turn_lost_frames:
             self._turned_rad = 0.0  # paint gone inside a junction: commit to the commanded turn
-        if self._turned_rad is not None and self._turned_rad >= c.turn_angle_rad:
+        if self._turned_rad is not None and self._turned_rad >= abs(target):
             self._turned_rad = None
             self._lost_frames = 0
             return lanes.STRAIGHT_AHEAD  # look for the new road's paint straight ahead
@@ -127,7 +126,6 @@ class RulesPolicy:
             return lanes.Lane((0.0, 0.0, turn / c.turn_radius_m / 2), lane.width_m, seen=False)  # the arc
         if self._lost_frames >= c.forget_lane_frames:
             return lanes.STRAIGHT_AHEAD
-        target = COMMAND_HEADING_RAD.get(command)
         if (
             target is not None
             and not self._left_circle
@@ -173,7 +171,6 @@ class RulesPolicy:
         else:
             self._closing_mps = 0.0
         self._last_gap_m = gap_m
-        self.last_lead_gap_m = gap_m
         free = 1.0 - (v / desired_mps) ** c.idm_exponent
         interaction = 0.0
         if gap_m is not None:
