@@ -87,9 +87,10 @@ def test_route_completion_is_a_share_of_the_route():
     assert done.success and done.route_completion == 1.0
 
 
-def _drive_to_the_junction(with_crossing_car: bool) -> tuple[World, float]:
+def _drive_to_the_junction(with_crossing_car: bool) -> tuple[World, float, float]:
     """The intersection with no traffic but, optionally, one car on the priority road timed to cross our path.
-    Returns the world after 3.5 s of the expert and the lowest speed it drove."""
+    Returns the world after 3.5 s of the expert, the lowest speed it drove and how far its front bumper was
+    from the end of its lane (the stop line) then."""
     from highway_env.vehicle.behavior import IDMVehicle
 
     world = World(get_scenario("intersection"), {"initial_vehicle_count": 0, "spawn_probability": 0.0}, cameras=())
@@ -102,21 +103,25 @@ def _drive_to_the_junction(with_crossing_car: bool) -> tuple[World, float]:
         car.plan_route_to("o3")
         road.vehicles.append(car)
     expert = ExpertPolicy()
-    lowest = world.ego.speed
+    lowest, line_m = world.ego.speed, float("inf")
     for _ in range(35):
         obs = world.step(expert.act(obs))
-        lowest = min(lowest, world.ego.speed)
+        ego = world.ego
+        if ego.speed < lowest:
+            lowest = ego.speed
+            line_m = ego.lane.length - ego.lane.local_coordinates(ego.position)[0] - ego.LENGTH / 2
     world.close()
-    return world, lowest
+    return world, lowest, line_m
 
 
 def test_expert_waits_at_the_stop_line_for_a_car_with_right_of_way():
-    free, free_lowest = _drive_to_the_junction(with_crossing_car=False)
+    free, free_lowest, _ = _drive_to_the_junction(with_crossing_car=False)
     assert free.ego.lane_index[:2] != free.start_lane_index[:2], "an empty junction: it drives in"
     assert free_lowest > 8.0
-    waited, lowest = _drive_to_the_junction(with_crossing_car=True)
+    waited, lowest, line_m = _drive_to_the_junction(with_crossing_car=True)
     assert not waited.ego.crashed
     assert lowest < 3.0, "it slowed to (nearly) a stop for the car with right of way"
+    assert 0.0 < line_m < 5.0, "at the stop line, not short of it (a longer way across) nor over it"
 
 
 def test_exit_counts_only_when_the_car_is_on_the_exit_lane():

@@ -15,6 +15,7 @@ from highway_env.envs.roundabout_env import RoundaboutEnv
 from highway_env.vehicle.behavior import IDMVehicle
 
 from e2edrive.model.io import FRAME_RATE_HZ
+from e2edrive.sim.prediction import RoutePrediction
 
 CHEAP_OBSERVATION = {"type": "AttributesObservation", "attributes": []}
 """highway-env's default Kinematics observation costs ~7 ms a step (pandas); ours renders its own."""
@@ -64,7 +65,7 @@ class RoundaboutScenarioEnv(_NoReward, RoundaboutEnv):
     pass
 
 
-class JunctionIDMVehicle(IDMVehicle):
+class JunctionIDMVehicle(RoutePrediction, IDMVehicle):
     """The intersection's traffic. highway-env's intersection writes its jam distance and comfort limits onto
     the class of its other vehicles; giving it this class keeps IDMVehicle (and our ego) untouched for every
     other scenario run later in the same process."""
@@ -99,6 +100,16 @@ def _left_roundabout(env: Any, ego: Any) -> bool:
 def _crossed_junction(env: Any, ego: Any) -> bool:
     return bool(env.has_arrived(ego))
 
+
+def _per_step(probability_per_s: float) -> float:
+    """The chance per 10 Hz step of an event with this chance per second."""
+    return 1.0 - (1.0 - probability_per_s) ** (1.0 / FRAME_RATE_HZ)
+
+
+JUNCTION_SPAWN_PROBABILITY_PER_S = 0.6
+"""highway-env's intersection spawns a car with probability 0.6 per env step, tuned for its 1 Hz policy rate.
+Stepped at 10 Hz that is six tries a second: every approach fills to its 15 m spawn spacing, and a left turn
+across three saturated streams waits for a gap that does not come. We keep its 0.6 a second."""
 
 MERGE_END_X_M = 370.0
 """highway-env's merge ends its episode once the ego passes x = 370 m (past the ramp)."""
@@ -183,11 +194,16 @@ SCENARIOS: dict[str, Scenario] = {
     "intersection": Scenario(
         name="intersection",
         env_class=IntersectionScenarioEnv,
-        env_config={"destination": "o1", "other_vehicles_type": "e2edrive.sim.scenarios.JunctionIDMVehicle"},
-        duration_s=20.0,
+        env_config={
+            "destination": "o1",
+            "other_vehicles_type": "e2edrive.sim.scenarios.JunctionIDMVehicle",
+            "spawn_probability": _per_step(JUNCTION_SPAWN_PROBABILITY_PER_S),
+        },
+        duration_s=30.0,
         command=None,
         destination="o1",
         arrived=_crossed_junction,
+        tow_wrecks_after_s=3.0,
     ),
     "racetrack": Scenario(
         name="racetrack", env_class=RacetrackScenarioEnv, env_config={"other_vehicles": 1}, duration_s=30.0

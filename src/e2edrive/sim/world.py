@@ -16,10 +16,11 @@ from highway_env.vehicle.kinematics import Vehicle
 from e2edrive.model.io import FRAME_DT_S
 from e2edrive.sim.camera import CameraConfig, CameraRig
 from e2edrive.sim.policy import Action, Observation
+from e2edrive.sim.prediction import RoutePrediction
 from e2edrive.sim.scenarios import Scenario
 
 
-class EgoVehicle(IDMVehicle):
+class EgoVehicle(RoutePrediction, IDMVehicle):
     """The ego car: moved only by the commands it is given, but able to *think* like IDM/MOBIL.
 
     Other cars treat it as a controlled vehicle (they read its target lane for MOBIL). The expert calls

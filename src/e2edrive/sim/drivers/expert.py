@@ -9,6 +9,7 @@ from highway_env import utils
 from highway_env.road.regulation import RegulatedRoad
 
 from e2edrive.sim.policy import Action, Observation
+from e2edrive.sim.prediction import along_route
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,19 @@ class ExpertConfig:
     """Time between MOBIL decisions while the route needs another lane (highway-env's default: 1 s)."""
     entry_horizon_s: float = 6.0
     """Gap acceptance at a junction's stop line: how far ahead conflicts are looked for..."""
-    entry_speed_mps: float = 6.0
-    """...with us predicted speeding up at entry_accel_mps2 to this speed (how we would cross); a conflict is
-    the two cars' footprints overlapping at some predicted time..."""
-    entry_accel_mps2: float = 2.5
     entry_zone_m: float = 20.0
-    """...checked only within this distance of the stop line."""
+    """...checked only within this distance of the stop line..."""
+    entry_margin_s: float = 0.75
+    """...and a conflict is two cars' footprints overlapping at predicted times less than this far apart
+    (post-encroachment time)."""
+    exit_queue_speed_mps: float = 6.0
+    """A car slower than this heading into our exit: wait rather than be stuck behind it in the junction."""
+    stop_line_gap_m: float = 1.0
+    """While it waits, the front bumper stops this far short of the stop line."""
+    other_reaction_s: float = 1.0
+    other_brake_mps2: float = 3.0
+    """A car that should yield to us is predicted braking this hard after this long (highway-env's own
+    yielding starts late: cars with lower priority ran into us at the line)."""
 
     def __post_init__(self) -> None:
         if not 0.0 < self.target_speed_mps <= 40.0:
@@ -57,21 +65,23 @@ class ExpertPolicy:
         if world is None:
             raise ValueError("the expert is privileged: it needs observation.state (the World)")
         ego = world.ego
-        # A regulated junction (highway-env's RegulatedRoad) stops lower-priority cars in a predicted conflict
-        # by zeroing their target speed. The expert obeys it on its approach lane only: once past the stop
-        # line, stopping would leave it standing in the crossing traffic's path, so it clears the junction.
+        # A regulated junction (highway-env's RegulatedRoad) marks lower-priority cars in a predicted conflict
+        # as yielding. The expert yields then, or when its own gap acceptance says so, by stopping at the line,
+        # and on its approach lane only: once past the line, stopping would leave it standing in the crossing
+        # traffic's path, so it clears the junction.
         road = world.env.unwrapped.road
         approaching = isinstance(road, RegulatedRoad) and ego.lane_index[:2] == world.start_lane_index[:2]
-        yielding = approaching and (getattr(ego, "is_yielding", False) or self._gap_too_short(world))
-
         _abandon_a_missed_exit(ego)
         merge_speed = self._merge_speed(ego)
         cruise = min(self.config.target_speed_mps, world.scenario.expert_speed_mps or float("inf"), merge_speed)
-        ego.target_speed = 0.0 if yielding else cruise
+        yielding = approaching and (getattr(ego, "is_yielding", False) or self._gap_too_short(world, cruise))
+        ego.target_speed = cruise
         if merge_speed < float("inf"):  # changing lanes for the route: decide as often as it may
             ego.LANE_CHANGE_DELAY = self.config.route_lane_change_delay_s
         ego.LANE_CHANGE_MIN_ACC_GAIN = self.config.lane_change_min_gain_mps2
         steering_right_rad, accel_mps2 = ego.decide()
+        if yielding:
+            accel_mps2 = min(accel_mps2, _stop_at_line_accel(ego, self.config.stop_line_gap_m))
         if world.scenario.expert_yields and self._must_yield(world):
             accel_mps2 = min(accel_mps2, self.config.yield_decel_mps2)
         accel_mps2 = max(accel_mps2, -max(ego.speed, 0.0) / world.dt_s)  # brake to a stop, never into reverse
@@ -92,47 +102,41 @@ class ExpertPolicy:
             return float("inf")
         return max(float(ahead.speed), self.config.merge_min_speed_mps)
 
-    def _gap_too_short(self, world) -> bool:
-        """Gap acceptance at a stop line: would a car with right of way over us overlap us if we drove on along
-        our route, speeding up to entry_speed_mps? (highway-env's own conflict check predicts us at our current
-        speed, so a car waiting at the line sees no conflict and pulls out.)"""
+    def _gap_too_short(self, world, cruise_mps: float) -> bool:
+        """Gap acceptance at a stop line: would another car's footprint overlap ours within entry_margin_s of
+        the same moment if we drove on along our route, speeding up as IDM does to cruise_mps? Cars with right of way
+        are predicted at constant speed; cars that should yield to us, braking as hard as they comfortably can
+        after a reaction time (they may not manage to stop). highway-env's own check predicts us at our
+        current speed, so a car waiting at the line sees no conflict and pulls out, and it has no margin."""
         c = self.config
         ego = world.ego
-        times = np.arange(0.25, c.entry_horizon_s + 1e-9, 0.25)
         s_now = ego.lane.local_coordinates(ego.position)[0]
         if ego.lane.length - s_now > c.entry_zone_m:
             return False  # not at the stop line yet
-        v0 = max(ego.speed, 0.0)
-        v1 = max(v0, c.entry_speed_mps)
-        t_up = (v1 - v0) / c.entry_accel_mps2  # accelerate from now to v1, then hold it
-        travel_m = np.where(
-            times < t_up,
-            v0 * times + 0.5 * c.entry_accel_mps2 * times**2,
-            v0 * t_up + 0.5 * c.entry_accel_mps2 * t_up**2 + v1 * (times - t_up),
-        )
-        network = ego.road.network
-        route = ego.route or [ego.lane_index]
-        ego_path = [network.position_heading_along_route(route, s_now + d, 0, ego.lane_index) for d in travel_m]
-        ahead = [lane[:2] for lane in route if lane[:2] != ego.lane_index[:2]]  # the junction lane, then the exit
+        times = np.arange(0.0, c.entry_horizon_s + 1e-9, PREDICTION_STEP_S)
+        travel_m = _free_road_travel_m(ego, times, min(cruise_mps, ego.lane.speed_limit or cruise_mps))
+        ego_path = along_route(ego, travel_m)
+        # the junction lane, then the exit
+        ahead = [lane[:2] for lane in ego.route or [] if lane[:2] != ego.lane_index[:2]]
         for other in ego.road.vehicles:
             if other is ego or np.linalg.norm(other.position - ego.position) > c.yield_radius_m:
                 continue
             if other.lane_index[:2] == ego.lane_index[:2]:
                 continue  # in our lane: IDM follows it
-            if ahead and other.lane_index[1] == ahead[0][1] and other.speed < c.entry_speed_mps:
+            if ahead and other.lane_index[1] == ahead[0][1] and other.speed < c.exit_queue_speed_mps:
                 return True  # someone slow is heading into our exit: don't block the junction behind it
-            if RegulatedRoad.respect_priorities(ego, other) is not ego:
-                continue  # highway-env's rule gives us right of way over this one
-            try:
-                other_path = zip(*other.predict_trajectory_constant_speed(times))
-            except (AttributeError, IndexError, KeyError):
-                continue
-            for (p1, h1), (p2, h2) in zip(ego_path, other_path):
-                # a cheap distance check first, then the two footprints (highway-env's rectangle test)
-                if np.linalg.norm(p2 - p1) < ego.LENGTH * 1.5 and utils.rotated_rectangles_intersect(
-                    (p1, ego.LENGTH, ego.WIDTH, h1), (p2, other.LENGTH, other.WIDTH, h2)
-                ):
-                    return True
+            v = max(other.speed, 0.0)
+            if _crossing_priority(other) >= _crossing_priority(ego):
+                other_m = v * times  # it has right of way: it drives on
+            else:  # it should yield to us: it brakes, late
+                braking_s = np.clip(times - c.other_reaction_s, 0.0, v / c.other_brake_mps2)
+                other_m = (
+                    v * np.minimum(times, c.other_reaction_s) + v * braking_s - 0.5 * c.other_brake_mps2 * braking_s**2
+                )
+            if _footprints_meet(
+                ego, ego_path, other, along_route(other, other_m), round(c.entry_margin_s / PREDICTION_STEP_S)
+            ):
+                return True
         return False
 
     def _must_yield(self, world) -> bool:
@@ -158,6 +162,8 @@ class ExpertPolicy:
         return False
 
 
+PREDICTION_STEP_S = 0.25
+
 MISSED_EXIT_S = 1.0
 """Less than this much road left at the current speed, and not yet in the exit's lane: the exit is missed."""
 
@@ -178,9 +184,58 @@ def _abandon_a_missed_exit(ego) -> None:
         ego.route = [ego.lane_index]  # no plan: highway-env continues in the nearest lane straight on
 
 
+def _free_road_travel_m(ego, times: np.ndarray, speed_mps: float) -> np.ndarray:
+    """Distance the ego covers by each of the (evenly spaced, from 0) times, speeding up to speed_mps as its
+    IDM does on a free road: the crossing it would make if it went now."""
+    dt_s = times[1] - times[0]
+    v, d, out = max(ego.speed, 0.0), 0.0, []
+    for _ in times:
+        out.append(d)
+        a = ego.COMFORT_ACC_MAX * (1 - (v / speed_mps) ** ego.DELTA)
+        d += v * dt_s + 0.5 * a * dt_s**2
+        v += a * dt_s
+    return np.array(out)
+
+
+def _stop_at_line_accel(ego, jam_m: float) -> float:
+    """IDM's acceleration toward a standing car at the end of the ego's lane (a junction's stop line): the
+    front bumper stops jam_m short of it, where highway-env's own yielding stops a car wherever it is."""
+    gap_m = ego.lane.length - ego.lane.local_coordinates(ego.position)[0] - ego.LENGTH / 2
+    v = max(ego.speed, 0.0)
+    desired_m = jam_m + v * ego.TIME_WANTED + v**2 / (2 * np.sqrt(ego.COMFORT_ACC_MAX * -ego.COMFORT_ACC_MIN))
+    return float(ego.COMFORT_ACC_MAX * (1 - (desired_m / max(gap_m, 0.1)) ** 2))
+
+
+def _crossing_priority(vehicle) -> int:
+    """Right of way at a junction: the lower of the priorities of the lane it is on and the next one of its
+    route (a left turn ranks below the approach it comes from). highway-env's respect_priorities compares
+    the lanes the cars are on now, so a car at the stop line looks as important as its approach road."""
+    network = vehicle.road.network
+    lanes = [vehicle.lane_index] + [lane for lane in vehicle.route or [] if lane[:2] != vehicle.lane_index[:2]][:1]
+    return min(network.get_lane((a, b, i or 0)).priority for a, b, i in lanes)
+
+
+def _footprints_meet(a, path_a: list, b, path_b: list, margin_steps: int) -> bool:
+    """Do the two cars' rectangles overlap at any pair of predicted steps at most margin_steps apart?"""
+    if not path_a or not path_b:
+        return False
+    pos_a = np.array([p for p, _ in path_a])
+    pos_b = np.array([p for p, _ in path_b])
+    reach_m = (np.hypot(a.LENGTH, a.WIDTH) + np.hypot(b.LENGTH, b.WIDTH)) / 2  # no overlap beyond this
+    near = np.linalg.norm(pos_a[:, None] - pos_b[None], axis=2) < reach_m
+    rows, cols = np.nonzero(near)
+    close_in_time = np.abs(rows - cols) <= margin_steps
+    for i, j in zip(rows[close_in_time], cols[close_in_time]):
+        if utils.rotated_rectangles_intersect(
+            (pos_a[i], a.LENGTH, a.WIDTH, path_a[i][1]), (pos_b[j], b.LENGTH, b.WIDTH, path_b[j][1])
+        ):
+            return True
+    return False
+
+
 def _predict(vehicle, times: np.ndarray) -> np.ndarray:
     """(len(times), 2) positions along the vehicle's route at constant speed; straight ahead without one."""
-    try:
-        return np.array(vehicle.predict_trajectory_constant_speed(times)[0])
-    except (AttributeError, IndexError, KeyError):  # no route, or highway-env cannot follow it
+    path = along_route(vehicle, max(vehicle.speed, 0.0) * times)
+    if not path:  # no route highway-env can follow
         return vehicle.position + np.outer(times, vehicle.velocity)
+    return np.array([position for position, _ in path])
