@@ -17,6 +17,7 @@ from e2edrive.model.io import FRAME_DT_S
 from e2edrive.sim.camera import CameraConfig, CameraRig
 from e2edrive.sim.policy import Action, Observation
 from e2edrive.sim.prediction import RoutePrediction
+from e2edrive.sim.road import speed_up
 from e2edrive.sim.scenarios import Scenario
 
 
@@ -175,6 +176,7 @@ class World:
     def reset(self, seed: int) -> Observation:
         env = self.env.unwrapped
         env.reset(seed=int(seed))
+        speed_up(env.road)
         plain = env.vehicle
         ego = EgoVehicle(env.road, plain.position.copy(), heading=plain.heading, speed=plain.speed)
         env.road.vehicles[env.road.vehicles.index(plain)] = ego

@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+from highway_env.road.regulation import RegulatedRoad
+from highway_env.road.road import Road
+
+from e2edrive.sim.policy import Action
+from e2edrive.sim.road import FastRegulatedRoad, FastRoad
+from e2edrive.sim.scenarios import get_scenario
+from e2edrive.sim.world import World
+
+
+@pytest.mark.parametrize("name", ["highway", "roundabout", "intersection"])
+def test_fast_road_finds_the_same_neighbours_as_highway_env(name):
+    world = World(get_scenario(name), cameras=())
+    world.reset(3)
+    road = world.env.unwrapped.road
+    assert isinstance(road, FastRoad)
+    original = RegulatedRoad if isinstance(road, FastRegulatedRoad) else Road
+    for _ in range(20):
+        for vehicle in road.vehicles:
+            lanes = road.network.all_side_lanes(vehicle.lane_index) if vehicle.lane_index else [None]
+            for lane_index in lanes:
+                assert road.neighbour_vehicles(vehicle, lane_index) == original.neighbour_vehicles(
+                    road, vehicle, lane_index
+                )
+        world.step(Action(0.0, 0.0))
+    world.close()
+
+
+def test_fast_road_steps_and_crashes_exactly_as_highway_env():
+    # The ego floors it into dense traffic: both roads must move every car identically and see the same crash.
+    runs = []
+    for fast in (True, False):
+        world = World(get_scenario("highway"), {"vehicles_density": 2.0}, cameras=())
+        world.reset(0)
+        road = world.env.unwrapped.road
+        if not fast:
+            road.__class__ = Road
+        states = []
+        while not world.done:
+            world.step(Action(0.0, 5.0))
+            states.append([(*v.position, v.speed, v.crashed) for v in road.vehicles])
+        runs.append(states)
+        world.close()
+    assert any(crashed for *_, crashed in runs[0][-1]), "the scene should end in a crash"
+    assert len(runs[0]) == len(runs[1])
+    for fast_step, plain_step in zip(*runs):
+        assert np.array_equal(np.array(fast_step, dtype=float), np.array(plain_step, dtype=float))
