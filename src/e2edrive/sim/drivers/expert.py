@@ -157,8 +157,8 @@ class ExpertPolicy:
             other_path = _predict(other, times)
             gaps = np.linalg.norm(ego_path - other_path, axis=1)
             hit = np.flatnonzero(gaps < c.yield_gap_m)
-            if hit.size and np.linalg.norm(other_path[hit[0]] - other.position) > 1.0:
-                return True  # a moving car reaches the conflict point with us: let it pass
+            if hit.size and (other.crashed or np.linalg.norm(other_path[hit[0]] - other.position) > 1.0):
+                return True  # a moving car reaches the conflict point with us (let it pass), or a wreck is there
         return False
 
 
@@ -234,7 +234,10 @@ def _footprints_meet(a, path_a: list, b, path_b: list, margin_steps: int) -> boo
 
 
 def _predict(vehicle, times: np.ndarray) -> np.ndarray:
-    """(len(times), 2) positions along the vehicle's route at constant speed; straight ahead without one."""
+    """(len(times), 2) positions along the vehicle's route at constant speed; straight ahead without one. A
+    wreck slides straight on, braking as highway-env brakes it (acceleration = -speed: v0 (1 - e^-t) metres)."""
+    if vehicle.crashed:
+        return vehicle.position + np.outer(max(vehicle.speed, 0.0) * (1 - np.exp(-times)), vehicle.direction)
     path = along_route(vehicle, max(vehicle.speed, 0.0) * times)
     if not path:  # no route highway-env can follow
         return vehicle.position + np.outer(times, vehicle.velocity)
