@@ -29,6 +29,7 @@ lint: venv
 
 bench: venv
 	$(BIN)/python benchmarks/rig_throughput.py
+	$(BIN)/python benchmarks/road_speedup.py
 	$(BIN)/python benchmarks/sim_camera.py
 	$(BIN)/python benchmarks/collect_speedup.py
 	$(BIN)/python benchmarks/train_throughput.py
