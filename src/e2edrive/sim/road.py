@@ -20,6 +20,21 @@ PRECHECK_SLACK_M = 1e-6
 
 
 class FastRoad(Road):
+    _snapshot: tuple | None = None
+    """(cars, their positions) while every car decides its action: nothing moves until the road steps."""
+
+    def act(self) -> None:
+        self._snapshot = self._cars_and_positions()
+        try:
+            super().act()
+        finally:
+            self._snapshot = None
+
+    def _cars_and_positions(self) -> tuple[list, np.ndarray]:
+        # highway-env skips landmarks among both lists; only objects can be landmarks (an ABC: slow to test)
+        cars = self.vehicles + [o for o in self.objects if not isinstance(o, Landmark)]
+        return cars, np.array([car.position for car in cars]).reshape(-1, 2)
+
     def neighbour_vehicles(self, vehicle, lane_index=None):
         lane_index = lane_index or vehicle.lane_index
         if not lane_index:
@@ -27,14 +42,13 @@ class FastRoad(Road):
         lane = self.network.get_lane(lane_index)
         if self.neighbour_vehicles_connected_lanes or type(lane) is not StraightLane:
             return super().neighbour_vehicles(vehicle, lane_index)
-        # highway-env skips landmarks among both lists; only objects can be landmarks (an ABC: slow to test)
-        others = [v for v in self.vehicles if v is not vehicle]
-        others += [o for o in self.objects if o is not vehicle and not isinstance(o, Landmark)]
+        cars, positions = self._snapshot or self._cars_and_positions()
+        others = [i for i, car in enumerate(cars) if car is not vehicle]
         if not others:
             return None, None
         s = lane.local_coordinates(vehicle.position)[0]
         # StraightLane.local_coordinates for every car at once, multiplied and added in the same order
-        delta = np.array([v.position for v in others]) - lane.start
+        delta = positions[others] - lane.start
         s_v = delta[:, 0] * lane.direction[0] + delta[:, 1] * lane.direction[1]
         lat_v = delta[:, 0] * lane.direction_lateral[0] + delta[:, 1] * lane.direction_lateral[1]
         on = (
@@ -46,11 +60,11 @@ class FastRoad(Road):
         ahead = np.flatnonzero(on & (s_v >= s))
         if ahead.size:  # the nearest ahead; on a tie the last one in road order, as highway-env's loop picks
             nearest = s_v[ahead].min()
-            v_front = others[ahead[s_v[ahead] == nearest][-1]]
+            v_front = cars[others[ahead[s_v[ahead] == nearest][-1]]]
         behind = np.flatnonzero(on & (s_v < s))
         if behind.size:  # the nearest behind; on a tie the first one
             nearest = s_v[behind].max()
-            v_rear = others[behind[s_v[behind] == nearest][0]]
+            v_rear = cars[others[behind[s_v[behind] == nearest][0]]]
         return v_front, v_rear
 
     def step(self, dt: float) -> None:
