@@ -220,13 +220,11 @@ class World:
     def _tow_wrecks(self) -> None:
         """Remove other cars crashed for tow_wrecks_after_s (the ego's own crash ends the episode anyway)."""
         road = self.env.unwrapped.road
-        for v in list(road.vehicles):
-            if v is self.ego or not v.crashed:
-                continue
-            self._wreck_s[id(v)] = self._wreck_s.get(id(v), 0.0) + self.dt_s
-            if self._wreck_s[id(v)] >= self.scenario.tow_wrecks_after_s:
-                road.vehicles.remove(v)
-                del self._wreck_s[id(v)]
+        wrecks = [v for v in road.vehicles if v.crashed and v is not self.ego]
+        # rebuilt every step: cars highway-env removed itself leave no stale timers behind
+        self._wreck_s = {id(v): self._wreck_s.get(id(v), 0.0) + self.dt_s for v in wrecks}
+        towed = {id(v) for v in wrecks if self._wreck_s[id(v)] >= self.scenario.tow_wrecks_after_s}
+        road.vehicles[:] = [v for v in road.vehicles if id(v) not in towed]
 
     def render(self) -> dict[str, np.ndarray]:
         if self.rig is None:

@@ -118,6 +118,7 @@ class ExpertPolicy:
         ego_path = along_route(ego, travel_m)
         # the junction lane, then the exit
         ahead = [lane[:2] for lane in ego.route or [] if lane[:2] != ego.lane_index[:2]]
+        ego_priority = _crossing_priority(ego)
         for other in ego.road.vehicles:
             if other is ego or np.linalg.norm(other.position - ego.position) > c.yield_radius_m:
                 continue
@@ -126,7 +127,7 @@ class ExpertPolicy:
             if ahead and other.lane_index[1] == ahead[0][1] and other.speed < c.exit_queue_speed_mps:
                 return True  # someone slow is heading into our exit: don't block the junction behind it
             v = max(other.speed, 0.0)
-            if _crossing_priority(other) >= _crossing_priority(ego):
+            if _crossing_priority(other) >= ego_priority:
                 other_m = v * times  # it has right of way: it drives on
             else:  # it should yield to us: it brakes, late
                 braking_s = np.clip(times - c.other_reaction_s, 0.0, v / c.other_brake_mps2)
@@ -144,7 +145,7 @@ class ExpertPolicy:
         leader IDM sees): brake when a conflict is predicted and we would not clear it first."""
         c = self.config
         ego = world.ego
-        times = np.arange(0.25, c.yield_horizon_s + 1e-9, 0.25)
+        times = np.arange(PREDICTION_STEP_S, c.yield_horizon_s + 1e-9, PREDICTION_STEP_S)
         ego_path = None
         for other in world.env.unwrapped.road.vehicles:
             if other is ego or np.linalg.norm(other.position - ego.position) > c.yield_radius_m:
