@@ -15,6 +15,7 @@ from highway_env.vehicle.kinematics import Vehicle
 
 from e2edrive.model.io import FRAME_DT_S
 from e2edrive.sim.camera import CameraConfig, CameraRig
+from e2edrive.sim.navigation import FOLLOW, Navigation, pin_route_lanes, route_length_m, turn_command
 from e2edrive.sim.policy import Action, Observation
 from e2edrive.sim.prediction import RoutePrediction
 from e2edrive.sim.road import speed_up
@@ -49,51 +50,6 @@ class EgoVehicle(RoutePrediction, IDMVehicle):
             front, rear = self.road.neighbour_vehicles(self, self.target_lane_index)
             accel = min(accel, self.acceleration(ego_vehicle=self, front_vehicle=front, rear_vehicle=rear))
         return steering, float(np.clip(accel, -self.ACC_MAX, self.ACC_MAX))
-
-
-TURN_THRESHOLD_RAD = np.radians(30.0)
-"""Route heading change beyond which the navigation command is a turn rather than `straight`."""
-
-
-def _route_lanes(ego: IDMVehicle) -> list:
-    network = ego.road.network
-    return [network.get_lane((a, b, i if i is not None else 0)) for a, b, i in (ego.route or [ego.lane_index])]
-
-
-def pin_route_lanes(network, route: list[tuple]) -> list[tuple]:
-    """Give every road of a route the lane that leads into the next road (the lane whose end is nearest the
-    next lane's start), working back from the destination. highway-env's planner leaves lane ids open, and its
-    MOBIL then never moves over to reach an exit; with pinned lanes it changes lanes towards them, safely."""
-    pinned = list(route)
-    for k in range(len(pinned) - 2, -1, -1):
-        a, b, _ = pinned[k]
-        na, nb, ni = pinned[k + 1]
-        start = network.get_lane((na, nb, ni if ni is not None else 0)).position(0, 0)
-        lanes = network.graph[a][b]
-        best = min(
-            range(len(lanes)), key=lambda i: float(np.linalg.norm(lanes[i].position(lanes[i].length, 0) - start))
-        )
-        pinned[k] = (a, b, best)
-    return pinned
-
-
-def route_length_m(ego: IDMVehicle) -> float:
-    """Distance left along the planned route: the rest of the current lane plus every later lane."""
-    lanes = _route_lanes(ego)
-    s_now, _ = lanes[0].local_coordinates(ego.position)
-    return float(max(lanes[0].length - s_now, 0.0) + sum(lane.length for lane in lanes[1:]))
-
-
-def turn_command(ego: IDMVehicle) -> str:
-    """left / straight / right from the heading change between now and the end of the route.
-
-    highway-env's headings turn clockwise (its y axis points down), so a left turn is a negative change."""
-    lanes = _route_lanes(ego)
-    end_heading = lanes[-1].heading_at(lanes[-1].length)
-    delta = (end_heading - ego.heading + np.pi) % (2 * np.pi) - np.pi
-    if abs(delta) < TURN_THRESHOLD_RAD:
-        return "straight"
-    return "left" if delta < 0 else "right"
 
 
 @dataclass(frozen=True)
@@ -136,7 +92,8 @@ class World:
         self.route_length_m: float | None = None
         self.start_lane_index: tuple | None = None
         """The ego's lane at reset: its approach to the scenario's junction, if it has one."""
-        self.command = scenario.command or "follow"
+        self.navigation: Navigation | None = None
+        self.command = scenario.command or FOLLOW
 
     @property
     def ego(self) -> EgoVehicle:
@@ -182,14 +139,20 @@ class World:
         env.road.vehicles[env.road.vehicles.index(plain)] = ego
         env.controlled_vehicles = [ego]
         env.define_spaces()
+        network = env.road.network
+        self.navigation = None
         if self.scenario.destination is not None:
             ego.plan_route_to(self.scenario.destination)
             if self.scenario.command == "exit":  # an exit is reached from one lane: head for it
-                ego.route = pin_route_lanes(ego.road.network, ego.route)
+                ego.route = pin_route_lanes(network, ego.route)
+            junction_command = self.scenario.command or turn_command(network, ego.route, ego.heading)
+            self.navigation = Navigation(network, ego.route, junction_command)
         self.start_lane_index = ego.lane_index
         self.arrived = False
-        self.route_length_m = route_length_m(ego) if self.scenario.arrived is not None else None
-        self.command = self.scenario.command or turn_command(ego)
+        route = ego.route or [ego.lane_index]
+        self.route_length_m = (
+            route_length_m(network, route, ego.position) if self.scenario.arrived is not None else None
+        )
         self.step_index = 0
         self.terminated = self.truncated = False
         self._slots: dict[int, int] = {}
@@ -243,6 +206,8 @@ class World:
         return self.rig.render(vehicle_pose(ego), others)
 
     def observe(self) -> Observation:
+        if self.navigation is not None:
+            self.command = self.navigation.command(self.ego.lane_index, self.ego.position)
         return Observation(
             frames=self.render(),
             speed_mps=float(self.ego.speed),

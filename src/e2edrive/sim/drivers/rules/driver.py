@@ -88,6 +88,7 @@ class RulesPolicy:
         self._closing_mps = 0.0
         self._lost_frames = 0
         self._turned_rad: float | None = None  # heading turned so far in a committed turn; None = not turning
+        self._turn_rad = 0.0  # the committed turn's heading change (COMMAND_HEADING_RAD)
         self._left_circle = False
         self._last_change_s = 0.0
 
@@ -115,14 +116,15 @@ class RulesPolicy:
         c = self.config
         self._lost_frames = 0 if lane.seen else self._lost_frames + 1
         target = COMMAND_HEADING_RAD.get(command)
-        turn = math.copysign(1.0, target) if target else None  # left +1, right -1; straight and others: None
-        if turn is not None and self._turned_rad is None and self._lost_frames >= c.turn_lost_frames:
+        if target and self._turned_rad is None and self._lost_frames >= c.turn_lost_frames:
             self._turned_rad = 0.0  # paint gone inside a junction: commit to the commanded turn
-        if self._turned_rad is not None and self._turned_rad >= abs(target):
+            self._turn_rad = target  # and finish it, whatever the command says next
+        if self._turned_rad is not None and self._turned_rad >= abs(self._turn_rad):
             self._turned_rad = None
             self._lost_frames = 0
             return lanes.STRAIGHT_AHEAD  # look for the new road's paint straight ahead
         if self._turned_rad is not None:
+            turn = math.copysign(1.0, self._turn_rad)  # left +1, right -1
             return lanes.Lane((0.0, 0.0, turn / c.turn_radius_m / 2), lane.width_m, seen=False)  # the arc
         if self._lost_frames >= c.forget_lane_frames:
             return lanes.STRAIGHT_AHEAD

@@ -1,0 +1,100 @@
+"""Navigation: the ego's route through a highway-env road network and the command it gives each frame.
+
+Like a navigation prompt (openpilot's "desire", CARLA's RoadOption), the command is `follow` on open road and
+names the manoeuvre (`left` / `straight` / `right` through a junction, `exit`) from COMMAND_LEAD_M before the
+route's first fork until the car has driven out of the road that leaves its last fork.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+LaneIndex = tuple[str, str, int | None]
+
+FOLLOW = "follow"
+COMMAND_LEAD_M = 200.0
+"""The junction's command is given this far (along the route) before the route's first fork: 8 s at 25 m/s,
+time to get into the lane the manoeuvre leaves from (an exit's lane opens 100 m before its fork)."""
+TURN_THRESHOLD_RAD = np.radians(30.0)
+"""Route heading change beyond which the junction command is a turn rather than `straight`."""
+
+
+def _lane(network, index: LaneIndex):
+    a, b, i = index
+    return network.get_lane((a, b, i if i is not None else 0))
+
+
+def pin_route_lanes(network, route: list[LaneIndex]) -> list[LaneIndex]:
+    """Give every road of a route the lane that leads into the next road (the lane whose end is nearest the
+    next lane's start), working back from the destination. highway-env's planner leaves lane ids open, and its
+    MOBIL then never moves over to reach an exit; with pinned lanes it changes lanes towards them, safely."""
+    pinned = list(route)
+    for k in range(len(pinned) - 2, -1, -1):
+        a, b, _ = pinned[k]
+        start = _lane(network, pinned[k + 1]).position(0, 0)
+        lanes = network.graph[a][b]
+        best = min(
+            range(len(lanes)), key=lambda i: float(np.linalg.norm(lanes[i].position(lanes[i].length, 0) - start))
+        )
+        pinned[k] = (a, b, best)
+    return pinned
+
+
+def route_length_m(network, route: list[LaneIndex], position: np.ndarray) -> float:
+    """Distance left along a route that starts with the car's current lane: the rest of it plus every later lane."""
+    lanes = [_lane(network, index) for index in route]
+    s_now, _ = lanes[0].local_coordinates(position)
+    return float(max(lanes[0].length - s_now, 0.0) + sum(lane.length for lane in lanes[1:]))
+
+
+def turn_command(network, route: list[LaneIndex], heading_rad: float) -> str:
+    """left / straight / right from the heading change between now and the end of the route.
+
+    highway-env's headings turn clockwise (its y axis points down), so a left turn is a negative change."""
+    last = _lane(network, route[-1])
+    delta = (last.heading_at(last.length) - heading_rad + np.pi) % (2 * np.pi) - np.pi
+    if abs(delta) < TURN_THRESHOLD_RAD:
+        return "straight"
+    return "left" if delta < 0 else "right"
+
+
+class Navigation:
+    """The command along one planned route. `command()` is asked once a frame with the car's lane and position.
+
+    route: lane indices from the car's lane at the start to the destination (highway-env's `plan_route_to`).
+    junction_command: what to say through the junction (`exit`, or a turn from `turn_command`).
+    """
+
+    def __init__(self, network, route: list[LaneIndex], junction_command: str) -> None:
+        self.network = network
+        self.route = [tuple(index) for index in route]
+        self.junction_command = junction_command
+        forks = [k for k, (_, b, _) in enumerate(self.route[:-1]) if len(network.graph.get(b, {})) > 1]
+        self._first_fork = forks[0] if forks else None
+        """Route index of the lane that ends at the first fork (None: no choice anywhere on the route)."""
+        self._junction_end = forks[-1] + 1 if forks else len(self.route)
+        """Route index of the lane leaving the last fork: past it the car is out of the junction."""
+        self._progress = 0
+        """Furthest route lane reached. The car's lane inside a junction can snap to a crossing lane for a
+        frame (highway-env picks the closest): progress never goes back, so the command does not flicker."""
+
+    def command(self, lane_index: LaneIndex, position: np.ndarray) -> str:
+        k = self._locate(lane_index)
+        if k > self._junction_end:
+            return FOLLOW
+        if self._first_fork is None or k > self._first_fork:
+            return self.junction_command
+        on_route = self.route[k][:2] == tuple(lane_index[:2])
+        lane = self.network.get_lane(lane_index) if on_route else _lane(self.network, self.route[k])
+        s_now, _ = lane.local_coordinates(position)
+        later_m = sum(_lane(self.network, index).length for index in self.route[k + 1 : self._first_fork + 1])
+        to_fork_m = max(lane.length - s_now, 0.0) + later_m
+        return self.junction_command if to_fork_m <= COMMAND_LEAD_M else FOLLOW
+
+    def _locate(self, lane_index: LaneIndex) -> int:
+        """Route index of the car's lane; an off-route lane keeps the last one."""
+        for k in range(self._progress, len(self.route)):
+            if self.route[k][:2] == tuple(lane_index[:2]):
+                self._progress = k
+                break
+        return self._progress
