@@ -26,13 +26,13 @@ def test_training_steps_lower_the_loss_on_a_tiny_set(tiny_clips):
     batch = ds.batch(torch.arange(0, len(ds), max(1, len(ds) // 32)))
     snapshot = {k: v.clone() for k, v in batch.items()}
     losses = []
-    for _ in range(25):
+    for _ in range(40):
         loss, parts = plan_loss(model(batch["frames"], batch["speed_mps"], batch["command"]), batch)
         opt.zero_grad()
         loss.backward()
         opt.step()
         losses.append(loss.item())
-    assert losses[-1] < 0.7 * losses[0]
+    assert np.mean(losses[-5:]) < 0.7 * losses[0], losses
     assert set(parts) == {"traj", "steer", "accel"}
     assert all(torch.equal(batch[k], snapshot[k]) for k in batch), "the loss must not mutate the batch"
 
