@@ -42,3 +42,38 @@ def test_the_expert_brakes_for_a_wreck_in_its_path_but_not_for_a_car_waiting_the
     assert not expert._must_yield(waiting_world)
     wreck_world.close()
     waiting_world.close()
+
+
+def test_cleared_at_the_line_the_expert_follows_cars_on_its_route_not_cars_crossing_it():
+    from highway_env.vehicle.behavior import IDMVehicle
+
+    from e2edrive.sim.drivers.expert import _route_leader_accel
+
+    world = World(get_scenario("intersection"), {"initial_vehicle_count": 0, "spawn_probability": 0.0}, cameras=())
+    world.reset(0)
+    road, ego = world.env.unwrapped.road, world.ego
+    network, route = road.network, world.navigation.route
+    approach = network.get_lane(route[0])
+    ego.position = approach.position(approach.length - 4.0, 0)  # nose 1.5 m short of the line
+    ego.speed, ego.target_lane_index = 3.0, route[1]
+
+    def car_on(lane_index, s_m, speed_mps):
+        lane = network.get_lane(lane_index)
+        car = IDMVehicle(road, lane.position(s_m, 0), heading=lane.heading_at(s_m), speed=speed_mps)
+        car.lane_index, car.lane = lane_index, lane
+        return car
+
+    # from the west, straight on to the east: it crosses our left turn 10 m into it
+    crossing_lane = ("ir1", "il3", 0)
+    crossing, turn = network.get_lane(crossing_lane), network.get_lane(route[1])
+    s_cross = min(
+        np.arange(0.0, crossing.length, 0.5), key=lambda s: abs(turn.local_coordinates(crossing.position(s, 0))[1])
+    )
+    road.vehicles[:] = [ego, car_on(crossing_lane, s_cross, 8.0)]
+    assert road.neighbour_vehicles(ego, ego.target_lane_index)[0] is road.vehicles[1], "highway-env: our leader"
+    _, idm_accel = ego.decide()
+    free_accel = _route_leader_accel(ego, route)
+    assert idm_accel < 0.0 < free_accel
+    road.vehicles.append(car_on(route[2], 2.0, 0.0))  # a car standing at the start of our road out
+    assert _route_leader_accel(ego, route) < free_accel - 1.0
+    world.close()
