@@ -68,3 +68,21 @@ def test_cars_keep_their_colours_when_traffic_comes_and_goes():
     assert np.array_equal(world.render()["front"], first)
     road.vehicles.remove(newcomer)
     assert np.array_equal(world.render()["front"], first)
+
+
+def test_no_sky_shows_through_the_ground_in_any_camera():
+    """One fixed 4 km ground square was clipped wrongly by the software renderer: wedges of sky below the
+    side cameras' horizon (this drive: 10 of 60 frames of the right camera)."""
+    from e2edrive.sim.camera import SKY_RGB
+    from e2edrive.sim.drivers.expert import ExpertPolicy
+    from e2edrive.sim.rig import get_rig
+
+    world = World(get_scenario("exit"), cameras=get_rig("full"))
+    obs, expert = world.reset(0), ExpertPolicy()
+    sky = np.round(np.array(SKY_RGB) * 255)
+    for _ in range(60):
+        for name, frame in obs.frames.items():
+            lower = frame[frame.shape[0] * 3 // 4 :].astype(int)  # well below every camera's horizon
+            assert not np.all(np.abs(lower - sky) <= 2, axis=-1).any(), f"sky below the horizon in {name}"
+        obs = world.step(expert.act(obs))
+    world.close()

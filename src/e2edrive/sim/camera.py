@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 
 import numpy as np
 from highway_env.road.lane import AbstractLane, LineType, StraightLane
@@ -32,7 +33,11 @@ MAX_LANE_LENGTH_M = 3000.0
 """Longer lanes (highway-env's straight highway is 10 km) are drawn up to this length."""
 VEHICLE_HEIGHT_M = 1.5
 DRAW_DISTANCE_M = 250.0
-GROUND_HALF_SIZE_M = 2000.0
+GROUND_BEYOND_FAR_M = 100.0
+GROUND_TILE_M = 200.0
+"""The ground is a square around the ego, moved with it, reaching GROUND_BEYOND_FAR_M past the farthest far
+plane, in tiles of GROUND_TILE_M. One fixed square 4 km wide (two triangles) was clipped wrongly by the
+software renderer: wedges of sky below the side cameras' horizon (exit, full rig: 10 of 60 frames)."""
 VEHICLE_PALETTE_RGB = (
     (0.80, 0.15, 0.15),
     (0.15, 0.35, 0.80),
@@ -217,8 +222,10 @@ class CameraRig:
         """(Re)build the static scene from a highway-env RoadNetwork."""
         self._static.remove_node()
         self._static = self.root.attach_new_node("static")
-        g = GROUND_HALF_SIZE_M
-        self._ground = self._flat_layer("ground", [((-g, -g), (g, -g), (g, g), (-g, g))], GROUND_RGB, 0)
+        g = max(cam.far_m for cam, *_ in self._outputs) + GROUND_BEYOND_FAR_M
+        edges = np.linspace(-g, g, int(np.ceil(2 * g / GROUND_TILE_M)) + 1)
+        tiles = [((x0, y0), (x1, y0), (x1, y1), (x0, y1)) for x0, x1 in pairwise(edges) for y0, y1 in pairwise(edges)]
+        self._ground = self._flat_layer("ground", tiles, GROUND_RGB, 0)
         road_quads, mark_quads = [], []
         for lane in network.lanes_list():
             s = _lane_samples_m(lane)
@@ -299,6 +306,7 @@ class CameraRig:
             node.set_pos_hpr_scale(x, y, 0.0, math.degrees(yaw), 0.0, 0.0, length, width, VEHICLE_HEIGHT_M)
         for node in self._vehicle_nodes[len(vehicles) :]:
             node.hide()
+        self._ground.set_pos(ex, ey, 0.0)
         cos_y, sin_y = math.cos(eyaw), math.sin(eyaw)
         for cam, _, _, cam_np in self._outputs:
             px = ex + cos_y * cam.mount_x_m - sin_y * cam.mount_y_m
