@@ -79,6 +79,7 @@ class Navigation:
         frame (highway-env picks the closest): progress never goes back, so the command does not flicker."""
 
     def command(self, lane_index: LaneIndex, position: np.ndarray) -> str:
+        """This frame's command for a car on lane_index at position (highway-env's frame)."""
         k = self._locate(lane_index)
         if k > self._junction_end:
             return FOLLOW
