@@ -183,3 +183,22 @@ def test_expert_keeps_to_the_scenario_speed_cap():
         obs = world.step(expert.act(obs))
     assert world.ego.target_speed <= get_scenario("roundabout").expert_speed_mps
     world.close()
+
+
+def test_junction_traffic_told_to_yield_stops_at_its_line_but_clears_the_junction_once_in_it():
+    from e2edrive.sim.scenarios import JunctionIDMVehicle
+
+    world = World(get_scenario("intersection"), {"initial_vehicle_count": 0, "spawn_probability": 0.0}, cameras=())
+    world.reset(0)
+    road = world.env.unwrapped.road
+    speeds = {}
+    for lane_index in [("o1", "ir1", 0), ("ir1", "il3", 0)]:  # approach, then inside the junction
+        lane = road.network.get_lane(lane_index)
+        car = JunctionIDMVehicle(road, lane.position(lane.length / 2, 0), heading=lane.heading_at(0), speed=8.0)
+        car.plan_route_to("o3")
+        road.vehicles.append(car)
+        car.is_yielding, car.target_speed = True, 0.0  # as highway-env's RegulatedRoad marks a yielding car
+        car.act()
+        speeds[lane_index[0]] = car.target_speed
+    world.close()
+    assert speeds == {"o1": 0.0, "ir1": road.network.get_lane(("ir1", "il3", 0)).speed_limit}

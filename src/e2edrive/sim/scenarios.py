@@ -68,7 +68,15 @@ class RoundaboutScenarioEnv(_NoReward, RoundaboutEnv):
 class JunctionIDMVehicle(RoutePrediction, IDMVehicle):
     """The intersection's traffic. highway-env's intersection writes its jam distance and comfort limits onto
     the class of its other vehicles; giving it this class keeps IDMVehicle (and our ego) untouched for every
-    other scenario run later in the same process."""
+    other scenario run later in the same process.
+
+    Told to yield once inside the junction (its lane starts at a fork), it clears the junction instead of
+    stopping in it: highway-env stops it wherever it is, and cars stopped in each other's way deadlocked."""
+
+    def act(self, action: Any = None) -> None:
+        if getattr(self, "is_yielding", False) and len(self.road.network.graph[self.lane_index[0]]) > 1:
+            self.target_speed = self.lane.speed_limit
+        super().act(action)
 
 
 class IntersectionScenarioEnv(_NoReward, IntersectionEnv):
