@@ -27,6 +27,24 @@ def test_expert_lane_change_is_gentle_and_settles_on_the_new_centre():
     assert (side * np.array(offsets)).min() > -0.3, "no overshoot past the new centre"
 
 
+def test_an_aborted_lane_change_ramps_back_rather_than_snaps():
+    world = World(get_scenario("highway"), {"vehicles_count": 0}, cameras=())
+    obs = world.reset(0)
+    ego, expert = world.ego, ExpertPolicy()
+    start = ego.lane_index
+    ego.target_lane_index = (*start[:2], start[2] - 1 if start[2] > 0 else start[2] + 1)
+    headings, speeds = [], []
+    for step in range(40):
+        if step == 4:  # MOBIL aborts: back to the lane it started in, still under 0.2 m from its centre
+            ego.target_lane_index = start
+        obs = world.step(expert.act(obs))
+        headings.append(ego.heading)
+        speeds.append(ego.speed)
+    lateral_accel = np.array(speeds[1:]) * np.diff(headings) / world.dt_s
+    assert np.abs(lateral_accel).max() < 3.0  # snapping back: 4.4 m/s²
+    assert ego.lane_index == start and not ego.changing_lanes
+
+
 def test_ego_mobil_sees_a_closing_car_still_on_the_previous_road_segment():
     world = World(get_scenario("merge"), cameras=())
     world.reset(0)

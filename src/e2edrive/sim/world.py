@@ -37,6 +37,8 @@ class EgoVehicle(RoutePrediction, IDMVehicle):
     ~35 m/s² lateral acceleration at 20 m/s, nothing worth copying. Lane keeping and the jumps between
     roads of highway-env's junction networks keep its controller."""
     LANE_CHANGE_DONE_M = 0.2
+    LANE_CHANGE_DONE_MPS = 0.2
+    """A lane change ends this close to the centre, moving sideways this slowly."""
     lateral_speed_ref_mps = 0.0
     changing_lanes = False
 
@@ -52,8 +54,8 @@ class EgoVehicle(RoutePrediction, IDMVehicle):
         s, lateral_m = lane.local_coordinates(self.position)
         if target_lane_index[:2] == self.lane_index[:2] and target_lane_index[2] != self.lane_index[2]:
             self.changing_lanes = True
-        elif abs(lateral_m) < self.LANE_CHANGE_DONE_M:
-            self.changing_lanes = False
+        elif abs(lateral_m) < self.LANE_CHANGE_DONE_M and abs(self.lateral_speed_ref_mps) < self.LANE_CHANGE_DONE_MPS:
+            self.changing_lanes = False  # settled (an aborted change ramps back down too, not snaps)
         if not self.changing_lanes:
             self.lateral_speed_ref_mps = -self.KP_LATERAL * lateral_m
             return super().steering_control(target_lane_index)
