@@ -58,6 +58,11 @@ def turn_command(network, route: list[LaneIndex], heading_rad: float) -> str:
     return "left" if delta < 0 else "right"
 
 
+def is_fork(network, node: str) -> bool:
+    """More than one road leaves this node of the network: a driver must choose (an exit, a junction)."""
+    return len(network.graph.get(node, {})) > 1
+
+
 class Navigation:
     """The command along one planned route. `command()` is asked once a frame with the car's lane and position.
 
@@ -69,7 +74,9 @@ class Navigation:
         self.network = network
         self.route = [tuple(index) for index in route]
         self.junction_command = junction_command
-        forks = [k for k, (_, b, _) in enumerate(self.route[:-1]) if len(network.graph.get(b, {})) > 1]
+        self.lengths_m = [_lane(network, index).length for index in self.route]
+        """Length of each route lane (lane 0 of a road whose lane the route leaves open)."""
+        forks = [k for k, (_, b, _) in enumerate(self.route[:-1]) if is_fork(network, b)]
         self._first_fork = forks[0] if forks else None
         """Route index of the lane that ends at the first fork (None: no choice anywhere on the route)."""
         self._junction_end = forks[-1] + 1 if forks else len(self.route)
@@ -88,7 +95,7 @@ class Navigation:
         on_route = self.route[k][:2] == tuple(lane_index[:2])
         lane = self.network.get_lane(lane_index) if on_route else _lane(self.network, self.route[k])
         s_now, _ = lane.local_coordinates(position)
-        later_m = sum(_lane(self.network, index).length for index in self.route[k + 1 : self._first_fork + 1])
+        later_m = sum(self.lengths_m[k + 1 : self._first_fork + 1])
         to_fork_m = max(lane.length - s_now, 0.0) + later_m
         return self.junction_command if to_fork_m <= COMMAND_LEAD_M else FOLLOW
 

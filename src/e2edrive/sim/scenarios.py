@@ -15,6 +15,7 @@ from highway_env.envs.roundabout_env import RoundaboutEnv
 from highway_env.vehicle.behavior import IDMVehicle
 
 from e2edrive.model.io import FRAME_RATE_HZ
+from e2edrive.sim.navigation import is_fork
 from e2edrive.sim.prediction import RoutePrediction
 
 CHEAP_OBSERVATION = {"type": "AttributesObservation", "attributes": []}
@@ -74,7 +75,7 @@ class JunctionIDMVehicle(RoutePrediction, IDMVehicle):
     stopping in it: highway-env stops it wherever it is, and cars stopped in each other's way deadlocked."""
 
     def act(self, action: Any = None) -> None:
-        if getattr(self, "is_yielding", False) and len(self.road.network.graph[self.lane_index[0]]) > 1:
+        if getattr(self, "is_yielding", False) and is_fork(self.road.network, self.lane_index[0]):
             self.target_speed = self.lane.speed_limit
         super().act(action)
 

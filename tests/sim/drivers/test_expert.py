@@ -72,8 +72,8 @@ def test_cleared_at_the_line_the_expert_follows_cars_on_its_route_not_cars_cross
     road.vehicles[:] = [ego, car_on(crossing_lane, s_cross, 8.0)]
     assert road.neighbour_vehicles(ego, ego.target_lane_index)[0] is road.vehicles[1], "highway-env: our leader"
     _, idm_accel = ego.decide()
-    free_accel = _route_leader_accel(ego, route)
+    free_accel = _route_leader_accel(ego, world.navigation)
     assert idm_accel < 0.0 < free_accel
     road.vehicles.append(car_on(route[2], 2.0, 0.0))  # a car standing at the start of our road out
-    assert _route_leader_accel(ego, route) < free_accel - 1.0
+    assert _route_leader_accel(ego, world.navigation) < free_accel - 1.0
     world.close()

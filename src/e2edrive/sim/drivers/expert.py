@@ -85,7 +85,7 @@ class ExpertPolicy:
         elif approaching and world.navigation is not None and _stop_line_gap_m(ego) < self.config.entry_zone_m:
             # cleared to go: follow cars on our own route only. IDM also braked for cars crossing it, which the
             # gap check had cleared, and we came late for the gap we took.
-            accel_mps2 = _route_leader_accel(ego, world.navigation.route)
+            accel_mps2 = _route_leader_accel(ego, world.navigation)
         if world.scenario.expert_yields and self._must_yield(world):
             accel_mps2 = min(accel_mps2, self.config.yield_decel_mps2)
         accel_mps2 = max(accel_mps2, -max(ego.speed, 0.0) / world.dt_s)  # brake to a stop, never into reverse
@@ -215,13 +215,12 @@ def _stop_at_line_accel(ego, jam_m: float) -> float:
     return float(ego.COMFORT_ACC_MAX * (1 - (desired_m / max(_stop_line_gap_m(ego), 0.1)) ** 2))
 
 
-def _route_leader_accel(ego, route: list) -> float:
+def _route_leader_accel(ego, navigation) -> float:
     """IDM behind the nearest car ahead on the ego's own route lanes. highway-env's leader search projects
     every car near the ego's (or its target's) lane onto it, so a car only crossing the junction leads too."""
-    roads = [lane[:2] for lane in route]
+    roads = [lane[:2] for lane in navigation.route]
     here = roads.index(ego.lane_index[:2]) if ego.lane_index[:2] in roads else 0
-    network = ego.road.network
-    starts_m = np.concatenate([[0.0], np.cumsum([network.get_lane((a, b, 0)).length for a, b in roads])])
+    starts_m = np.concatenate([[0.0], np.cumsum(navigation.lengths_m)])
     ego_m = starts_m[here] + ego.lane.local_coordinates(ego.position)[0]
     leader, gap_m = None, np.inf
     for other in ego.road.vehicles:
@@ -230,10 +229,8 @@ def _route_leader_accel(ego, route: list) -> float:
         ahead_m = starts_m[roads.index(other.lane_index[:2])] + other.lane.local_coordinates(other.position)[0] - ego_m
         if 0 < ahead_m < gap_m:
             leader, gap_m = other, ahead_m
-    v = max(ego.speed, 0.0)
-    target = min(ego.target_speed, ego.lane.speed_limit or ego.target_speed)
-    accel = ego.COMFORT_ACC_MAX * (1 - (v / max(target, 0.1)) ** ego.DELTA)
-    if leader is not None:
+    accel = ego.acceleration(ego)  # IDM's free-road term
+    if leader is not None:  # its interaction term, over the distance along the route
         accel -= ego.COMFORT_ACC_MAX * (ego.desired_gap(ego, leader) / max(gap_m, 0.1)) ** 2
     return float(np.clip(accel, -ego.ACC_MAX, ego.ACC_MAX))
 
