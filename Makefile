@@ -6,13 +6,13 @@ BIN := $(VENV)/bin
 TORCH_PIN ?= torch==2.13.0
 DEMO_OUT ?= demo_out
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo test lint bench runtime-check clean
 
 $(BIN)/e2edrive: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "$(TORCH_PIN)"
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev]"  # dev = all extras (sim, train, data, report) + test tools
 	touch $@
 
 venv: $(BIN)/e2edrive
@@ -22,6 +22,10 @@ demo: venv
 
 test: venv
 	$(BIN)/python -m pytest tests
+
+# the in-car runtime installed alone into a clean venv drives the real dashcam sample (CI runs it too)
+runtime-check: venv
+	.ci/runtime-only
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks

@@ -16,10 +16,10 @@ import av
 import numpy as np
 import torch
 
+from e2edrive.core import io
 from e2edrive.data.clip import list_clips
 from e2edrive.data.dataset import ClipDataset, DatasetConfig
 from e2edrive.fleet.collect import CollectConfig, collect
-from e2edrive.model import io
 
 BATCH = 64
 BATCHES = 20

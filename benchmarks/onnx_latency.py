@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from e2edrive.core import io
 from e2edrive.deploy.export import calibration_samples, export_onnx, parity_inputs
 from e2edrive.deploy.quantize import quantize_int8
 from e2edrive.deploy.runtime.onnx_policy import make_session
-from e2edrive.model import io
+from e2edrive.model.checkpoint import load_model, save_checkpoint
 from e2edrive.model.net import DrivingNet
-from e2edrive.train.checkpoint import load_model, save_checkpoint
 
 RUNS = 500
 WARMUP = 20

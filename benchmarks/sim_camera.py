@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from e2edrive.sim.camera import CameraConfig
+from e2edrive.core.camera import CameraConfig
 from e2edrive.sim.drivers.expert import ExpertPolicy
 from e2edrive.sim.rollout import run_episode
 from e2edrive.sim.scenarios import get_scenario

@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from e2edrive.model import io
+from e2edrive.core import io
 from e2edrive.model.net import DrivingNet, plan_loss
 
 BATCH = 64

@@ -1,17 +1,80 @@
 import json
+import subprocess
+import sys
+import time
 
+import pytest
+import typer
 from typer.testing import CliRunner
 
 from e2edrive.cli import app
+from tests.conftest import REAL
 
 runner = CliRunner()
 
 
-def test_every_command_has_help():
-    for cmd in ([], ["collect"], ["train"], ["export"], ["eval"], ["demo"]):
-        result = runner.invoke(app, [*cmd, "--help"])
-        assert result.exit_code == 0, result.output
+def _command_paths(command, prefix=()):
+    """Every command and subcommand of the app, as argument lists."""
+    yield list(prefix)
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _command_paths(sub, (*prefix, name))
+
+
+def test_every_command_and_subcommand_has_help():
+    paths = list(_command_paths(typer.main.get_command(app)))
+    assert ["data", "export-lerobot"] in paths and ["drive"] in paths and len(paths) >= 17
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
         assert "Usage" in result.output
+
+
+def _e2edrive(*args: str, cwd=None, timeout_s: float = 60.0) -> tuple[subprocess.CompletedProcess, float]:
+    start = time.perf_counter()
+    cmd = [sys.executable, "-m", "e2edrive.cli", *args]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, cwd=cwd)
+    return r, time.perf_counter() - start
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["eval", "--policy", "NO_SUCH_DIR", "--episodes", "2"], "policy 'NO_SUCH_DIR' is neither"),
+        (["eval", "--episodes", "2", "--set", "vehicles_density=abc"], 'vehicles_density="abc": expected a number'),
+        (
+            ["collect", "--out", "OUT", "--episodes", "2", "--set", "lanes_count=x"],
+            'lanes_count="x": expected a number',
+        ),
+        (["eval", "--scenario", "moon"], "unknown scenario 'moon'"),
+        (["train", "--data", "NO_SUCH_DIR", "--out", "RUN"], "NO_SUCH_DIR: no such directory of clips"),
+        (["data", "check", "NO_SUCH_DIR"], "NO_SUCH_DIR: no such directory of clips"),
+        (["data", "ingest", "NO_SUCH_FILE", "--out", "REAL"], "NO_SUCH_FILE: no such video file"),
+        (["drive", "--model", "NO.onnx"], "NO.onnx: no such ONNX model"),
+        (["eval", "--episodes", "many"], "Invalid value for '--episodes'"),
+    ],
+)
+def test_a_user_error_is_one_line_exit_2_and_quick(args, message, tmp_path):
+    r, wall_s = _e2edrive(*args, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) <= 2, r.stderr
+    assert wall_s < 30
+
+
+def test_a_file_that_is_not_what_it_claims_is_a_user_error(tmp_path):
+    fake = tmp_path / "model.onnx"
+    fake.write_text("not a model")
+    r, _ = _e2edrive("drive", "--model", str(fake), "--source", str(REAL / "udacity_solidWhiteRight.mp4"))
+    assert r.returncode == 2 and "is not a loadable ONNX model" in r.stderr, r.stderr
+    video = tmp_path / "clip.mp4"
+    video.write_text("not a video")
+    r, _ = _e2edrive("drive", "--model", str(fake), "--source", str(video))
+    assert r.returncode == 2, r.stderr
+
+
+def test_debug_shows_the_traceback():
+    r, _ = _e2edrive("eval", "--scenario", "moon", "--debug")
+    assert r.returncode == 2 and "Traceback" in r.stderr and "unknown scenario" in r.stderr
 
 
 def test_collect_train_export_eval_from_the_command_line(tmp_path):

@@ -1,18 +1,61 @@
-"""The `e2edrive` command line: one typer app, each subcommand a thin call into the packages."""
+"""The `e2edrive` command line: one typer app, each subcommand a thin call into the packages.
+
+Defaults come from the config dataclasses (one place for each). Every import of a package that an install
+extra provides (torch, highway-env, ...) happens inside the command that needs it, so the runtime-only install
+runs `e2edrive drive`. `main()` turns user errors into one line and exit code 2; a traceback means a bug
+(`--debug` shows one for every error).
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import sys
+import traceback
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(help="e2edrive: fleet video → end-to-end driver → closed-loop score → ONNX.", no_args_is_help=True)
-data_app = typer.Typer(help="The data engine: check, index and query clips.", no_args_is_help=True)
+from e2edrive.core.errors import UserError
+from e2edrive.core.files import atomic_write_json
+from e2edrive.data.build import BuildConfig
+from e2edrive.data.triggers import TriggerConfig
+from e2edrive.demo import DemoConfig
+from e2edrive.deploy.runtime.drive import DriveConfig
+from e2edrive.evaluate.config import EvalConfig
+from e2edrive.fleet.config import CollectConfig
+from e2edrive.train.config import TrainConfig
+
+app = typer.Typer(
+    help="e2edrive: fleet video → end-to-end driver → closed-loop score → ONNX. "
+    "Add --debug anywhere for a traceback on any error.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(
+    help="The data engine: check, index, query, build, ingest and export clips.", no_args_is_help=True
+)
 app.add_typer(data_app, name="data")
 console = Console()
+
+EXTRAS = {
+    "torch": "train",
+    "safetensors": "train",
+    "onnx": "train",
+    "highway_env": "sim",
+    "gymnasium": "sim",
+    "panda3d": "sim",
+    "duckdb": "data",
+    "matplotlib": "report",
+    "ray": "ray",
+}
+"""Top-level module → the install extra that provides it (pyproject.toml)."""
+
+
+def _set_option() -> typer.models.OptionInfo:
+    return typer.Option(None, "--set", help="highway-env config override KEY=VALUE (repeatable), type-checked.")
 
 
 @data_app.command("check")
@@ -57,17 +100,17 @@ def data_query_cmd(
 def data_build_cmd(
     root: Path = typer.Argument(..., help="Directory of clips."),
     out: Path = typer.Option(..., help="Where versioned datasets are written (OUT/<name>-<version>/)."),
-    name: str = typer.Option("dataset", help="Dataset name."),
+    name: str = typer.Option(BuildConfig.name, help="Dataset name."),
     mine: list[str] | None = typer.Option(None, help="Keep only windows around these triggers (repeatable)."),
-    window_s: float = typer.Option(3.0, help="Half-width of a mined window, seconds."),
+    window_s: float = typer.Option(BuildConfig.window_s, help="Half-width of a mined window, seconds."),
     balance: bool = typer.Option(
-        True, help="Weight frames by speed x curvature x command bin (--no-balance: uniform)."
+        BuildConfig.balance, help="Weight frames by speed x curvature x command bin (--no-balance: uniform)."
     ),
-    val_fraction: float = typer.Option(0.1, help="Share of episodes for validation."),
-    test_fraction: float = typer.Option(0.1, help="Share of episodes for test."),
+    val_fraction: float = typer.Option(BuildConfig.val_fraction, help="Share of episodes for validation."),
+    test_fraction: float = typer.Option(BuildConfig.test_fraction, help="Share of episodes for test."),
 ) -> None:
     """Build a versioned dataset: manifest with content hashes, split by episode, mining, balance."""
-    from e2edrive.data.build import BuildConfig, build_dataset, read_manifest
+    from e2edrive.data.build import build_dataset, read_manifest
 
     config = BuildConfig(name, val_fraction, test_fraction, tuple(mine or ()), window_s, balance)
     path = build_dataset(root, out, config)
@@ -89,11 +132,11 @@ def data_human_likeness_cmd(
     for item in driver:
         label, sep, path = item.partition("=")
         if not sep:
-            raise typer.BadParameter(f"--driver expects LABEL=DIR, got {item!r}")
+            raise UserError(f"--driver expects LABEL=DIR, got {item!r}")
         drivers[label] = Path(path)
     out.mkdir(parents=True, exist_ok=True)
     stats = human_likeness(drivers, out / "human_likeness.png")
-    (out / "human_likeness.json").write_text(json.dumps(stats, indent=2))
+    atomic_write_json(out / "human_likeness.json", stats)
     table = Table("driver", "quantity", "mean", "std", "p5", "p95", "max |x|")
     for label, per in stats.items():
         for key, st in per.items():
@@ -110,6 +153,8 @@ def data_ingest_cmd(
     """Turn a real log into a clip (missing streams declared in meta.json, never faked)."""
     from e2edrive.data.ingest import ingest_comma2k19, ingest_video
 
+    if not source.exists():
+        raise UserError(f"{source}: no such video file or comma2k19 segment directory")
     path = ingest_comma2k19(source, out) if source.is_dir() else ingest_video(source, out)
     console.print(f"wrote {path}")
 
@@ -128,32 +173,38 @@ def data_export_lerobot_cmd(
 
 @app.command("collect")
 def collect_cmd(
-    scenario: str = typer.Option("highway", help="Scenario name from the registry."),
-    episodes: int = typer.Option(8, help="Number of episodes (one clip each)."),
-    workers: int = typer.Option(2, help="Worker processes."),
-    seed: int = typer.Option(0, help="First episode seed; episodes use seed..seed+N-1."),
     out: Path = typer.Option(..., help="Output directory of clips."),
-    set_: list[str] | None = typer.Option(None, "--set", help="Environment override KEY=VALUE (repeatable)."),
+    scenario: str = typer.Option(CollectConfig.scenario, help="Scenario name from the registry."),
+    episodes: int = typer.Option(CollectConfig.episodes, help="Number of episodes (one clip each)."),
+    workers: int = typer.Option(CollectConfig.workers, help="Worker processes."),
+    seed: int = typer.Option(CollectConfig.seed, help="First episode seed; episodes use seed..seed+N-1."),
+    set_: list[str] | None = _set_option(),
     policy: str = typer.Option(
-        "expert", help="Who drives: 'expert', 'rules', or a run dir / .onnx (the expert then labels)."
+        CollectConfig.policy, help="Who drives: 'expert', 'rules', or a run dir / .onnx (the expert then labels)."
     ),
     engine: str = typer.Option("local", help="'local' worker processes, or 'ray' (pip install 'e2edrive[ray]')."),
     perturb_probability: float = typer.Option(
-        0.03, help="Chance per step that a short steering/acceleration push starts (expert only; 0 = clean)."
+        CollectConfig.perturb.start_probability,
+        help="Chance per step that a short steering/acceleration push starts (expert only; 0 = clean).",
     ),
     rig: str = typer.Option("front", help="Camera rig: 'front' (the model's input) or 'full' (5 cameras)."),
 ) -> None:
     """Drive episodes in W processes and record one clip per episode (video + signals + meta)."""
-    from e2edrive.fleet.collect import CollectConfig, collect
-    from e2edrive.sim.rollout import PerturbConfig
-    from e2edrive.sim.scenarios import parse_overrides
+    from dataclasses import replace
 
-    perturb = PerturbConfig(start_probability=perturb_probability)
+    from e2edrive.fleet.collect import collect
+    from e2edrive.sim.overrides import parse_overrides
     from e2edrive.sim.rig import get_rig
 
-    overrides = parse_overrides(set_)
     config = CollectConfig(
-        scenario, episodes, workers, seed, overrides, perturb=perturb, cameras=get_rig(rig), policy=policy
+        scenario,
+        episodes,
+        workers,
+        seed,
+        parse_overrides(set_),
+        perturb=replace(CollectConfig.perturb, start_probability=perturb_probability),
+        cameras=get_rig(rig),
+        policy=policy,
     )
     results = collect(config, out, engine=engine)
     crashed = sum(r["collided"] for r in results)
@@ -162,23 +213,19 @@ def collect_cmd(
 
 @app.command("train")
 def train_cmd(
-    data: Path = typer.Option(..., help="Directory of clips."),
+    data: Path = typer.Option(..., help="Directory of clips, or a built dataset."),
     out: Path = typer.Option(..., help="Run directory for the checkpoint."),
-    minutes: float = typer.Option(8.0, help="Training time budget in minutes."),
-    max_steps: int = typer.Option(100_000, help="Upper bound on optimizer steps."),
-    batch_size: int = typer.Option(64, help="Batch size."),
-    seed: int = typer.Option(0, help="Seed for initialisation and sampling."),
+    minutes: float = typer.Option(TrainConfig.minutes, help="Training time budget in minutes."),
+    max_steps: int = typer.Option(TrainConfig.max_steps, help="Upper bound on optimizer steps."),
+    batch_size: int = typer.Option(TrainConfig.batch_size, help="Batch size."),
+    seed: int = typer.Option(TrainConfig.seed, help="Seed for initialisation and sampling."),
 ) -> None:
     """Train the driving network on recorded clips (bf16 autocast + channels_last on CPU)."""
-    from e2edrive.train.loop import TrainConfig, train
+    from e2edrive.train.loop import train
 
-    summary = train(data, out, TrainConfig(minutes=minutes, max_steps=max_steps, batch_size=batch_size, seed=seed))
+    config = TrainConfig(minutes=minutes, max_steps=max_steps, batch_size=batch_size, seed=seed)
+    summary = train(data, out, config)
     console.print_json(json.dumps({k: v for k, v in summary.items() if not k.endswith("_clips")}))
-
-
-INT8_GATE_SEED = 200_000
-INT8_GATE_MAX_DROP = 0.02
-"""Closed-loop gate: INT8 success may trail FP32 by at most 2 points on the same held-out seeds."""
 
 
 @app.command("export")
@@ -190,10 +237,10 @@ def export_cmd(
     ),
     data: Path | None = typer.Option(None, help="Clips for INT8 calibration (default: the run's training data)."),
     gate_episodes: int = typer.Option(20, help="Closed-loop episodes for the INT8 vs FP32 gate (0 skips it)."),
-    workers: int = typer.Option(2, help="Worker processes for the closed-loop gate."),
+    workers: int = typer.Option(EvalConfig.workers, help="Worker processes for the closed-loop gate."),
 ) -> None:
     """Export a run to ONNX and check parity against torch (fails above the tolerance); optionally INT8."""
-    from e2edrive.deploy.export import ParityError, export_int8, export_onnx
+    from e2edrive.deploy.export import ParityError, export_int8, export_onnx, int8_gate
 
     fp32_path = out if out.suffix == ".onnx" else out / "model.onnx"
     try:
@@ -213,62 +260,42 @@ def export_cmd(
         f"max {q['trajectory_abs_error_m']['max']:.3f} m; steer max {q['steer_abs_error_rad']['max']:.4f} rad"
     )
     if gate_episodes > 0:
-        from e2edrive.evaluate.closed_loop import EvalConfig, evaluate
-
-        results = {
-            name: evaluate(
-                EvalConfig(str(path), episodes=gate_episodes, seed=INT8_GATE_SEED, workers=workers), label=name
-            )
-            for name, path in (("fp32", fp32_path), ("int8", int8_path))
-        }
-        gate = {
-            k: {m: v[m] for m in ("success_rate", "collisions_per_100km", "distance_m")} for k, v in results.items()
-        }
-        (int8_path.with_suffix(".gate.json")).write_text(json.dumps(gate, indent=2))
-        drop = gate["fp32"]["success_rate"] - gate["int8"]["success_rate"]
+        gate = int8_gate(fp32_path, int8_path, gate_episodes, workers)
         console.print(
             f"closed-loop gate on {gate_episodes} seeds: "
             f"fp32 {gate['fp32']['success_rate']:.2f}, int8 {gate['int8']['success_rate']:.2f}"
         )
-        if drop > INT8_GATE_MAX_DROP + 1e-9:
-            console.print(f"[red]INT8 gate failed: success drops by {drop:.2f} > {INT8_GATE_MAX_DROP}")
+        if not gate["passed"]:
+            console.print(f"[red]INT8 gate failed: success drops by {gate['drop']:.2f} > {gate['max_drop']}")
             raise typer.Exit(1)
 
 
 @app.command("eval")
 def eval_cmd(
     policy: str = typer.Option(
-        "expert", help="'expert', 'rules' (the hand-written camera driver), a run directory, or a model.onnx file."
+        EvalConfig.policy,
+        help="'expert', 'rules' (the hand-written camera driver), a run directory, or a model.onnx file.",
     ),
-    scenario: str = typer.Option("highway", help="Scenario name."),
-    episodes: int = typer.Option(10, help="Number of episodes."),
-    seed: int = typer.Option(10_000, help="First seed; episodes use seed..seed+N-1."),
-    workers: int = typer.Option(2, help="Worker processes."),
+    scenario: str = typer.Option(EvalConfig.scenario, help="Scenario name."),
+    episodes: int = typer.Option(EvalConfig.episodes, help="Number of episodes."),
+    seed: int = typer.Option(EvalConfig.seed, help="First seed; episodes use seed..seed+N-1."),
+    workers: int = typer.Option(EvalConfig.workers, help="Worker processes."),
     json_out: Path | None = typer.Option(None, "--json", help="Write metrics JSON here."),
-    set_: list[str] | None = typer.Option(None, "--set", help="Environment override KEY=VALUE (repeatable)."),
+    set_: list[str] | None = _set_option(),
 ) -> None:
     """Drive N closed-loop episodes and score them."""
-    from e2edrive.evaluate.closed_loop import EvalConfig, evaluate
-    from e2edrive.sim.scenarios import parse_overrides
+    from e2edrive.evaluate.closed_loop import evaluate
+    from e2edrive.evaluate.metrics import METRIC_KEYS
+    from e2edrive.sim.overrides import parse_overrides
 
     result = evaluate(EvalConfig(policy, scenario, episodes, seed, workers, parse_overrides(set_)))
     table = Table(title=f"{policy} on {scenario}")
-    for key in (
-        "success_rate",
-        "collision_rate",
-        "offroad_rate",
-        "collisions_per_100km",
-        "mean_speed_mps",
-        "distance_m",
-        "route_completion",
-        "max_abs_jerk_mps3",
-        "max_abs_lateral_accel_mps2",
-    ):
+    for key in METRIC_KEYS:
         table.add_row(key, f"{result[key]:.3f}")
     console.print(table)
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, indent=2))
+        atomic_write_json(json_out, result)
 
 
 @app.command("drive")
@@ -277,112 +304,80 @@ def drive_cmd(
         ..., help="An .onnx file, or an export directory (model.onnx, or model_int8.onnx with --int8)."
     ),
     source: str = typer.Option("sim", help="'sim' or a video file path."),
-    rate: float = typer.Option(20.0, help="Loop rate in Hz."),
+    rate: float = typer.Option(DriveConfig.rate_hz, help="Loop rate in Hz."),
     int8: bool = typer.Option(False, "--int8", help="Use model_int8.onnx from the export directory."),
-    monitor: bool = typer.Option(True, help="Safety monitor between model and actuators (--no-monitor to measure it)."),
-    scenario: str = typer.Option("highway", help="Scenario, for --source sim."),
-    seed: int = typer.Option(100_000, help="First episode seed, for --source sim."),
+    monitor: bool = typer.Option(
+        DriveConfig.monitor, help="Safety monitor between model and actuators (--no-monitor to measure it)."
+    ),
+    scenario: str = typer.Option(EvalConfig.scenario, help="Scenario, for --source sim."),
+    seed: int = typer.Option(DemoConfig.eval_seed, help="First episode seed, for --source sim."),
     episodes: int = typer.Option(1, help="Episodes (seeds seed..seed+N-1), for --source sim."),
-    max_cycles: int | None = typer.Option(None, help="Stop each run after this many cycles."),
-    speed: float = typer.Option(25.0, help="Speed the model is told for a video (it carries none), m/s."),
+    max_cycles: int | None = typer.Option(DriveConfig.max_cycles, help="Stop each run after this many cycles."),
+    speed: float = typer.Option(
+        DriveConfig.assumed_speed_mps, help="Speed the model is told for a video (it carries none), m/s."
+    ),
     out: Path = typer.Option(Path("drive_out"), help="Output directory: latency JSON (and an MP4 for videos)."),
-    set_: list[str] | None = typer.Option(None, "--set", help="Environment override KEY=VALUE, for --source sim."),
+    set_: list[str] | None = _set_option(),
 ) -> None:
     """Run the in-car loop (onnxruntime, fixed rate, deadlines, safety monitor) on the simulator or a video."""
     from rich.progress import Progress
 
-    from e2edrive.deploy.runtime.loop import DriveLoop, LoopConfig
-    from e2edrive.deploy.runtime.monitor import MonitorConfig
-    from e2edrive.deploy.runtime.sources import SimSource, VideoSource
-    from e2edrive.evaluate.metrics import summarize
-    from e2edrive.model import io
-    from e2edrive.sim.scenarios import parse_overrides
+    from e2edrive.deploy.runtime.drive import drive, model_file, write_report
 
-    path = model if model.suffix == ".onnx" else model / ("model_int8.onnx" if int8 else "model.onnx")
-    out.mkdir(parents=True, exist_ok=True)
+    path = model_file(model, int8)
+    config = DriveConfig(rate_hz=rate, monitor=monitor, max_cycles=max_cycles, assumed_speed_mps=speed)
     is_sim = source == "sim"
-    loop_config = LoopConfig(rate_hz=rate, realtime=not is_sim, max_cycles=max_cycles)
-    monitor_config = MonitorConfig() if monitor else None
-    writer = None
-    if not is_sim:
-        from e2edrive.data.clip import VideoWriter
-        from e2edrive.report.plots import draw_path
-        from e2edrive.sim.camera import CameraConfig
+    if is_sim:
+        from e2edrive.deploy.sim_source import SimSource
+        from e2edrive.sim.overrides import parse_overrides
 
-        camera = CameraConfig()
-        scale = 3
-        writer = VideoWriter(out / "drive.mp4", io.IMAGE_WIDTH_PX * scale, io.IMAGE_HEIGHT_PX * scale, fps=int(rate))
+        overrides = parse_overrides(set_)
+        sources = (SimSource(scenario, s, rate, overrides) for s in range(seed, seed + episodes))
+    else:
+        from e2edrive.deploy.runtime.sources import VideoSource
 
-    reports, rows = [], []
+        sources = iter([VideoSource(Path(source), rate, speed)])
     with Progress(console=console) as bar:
         task = bar.add_task("drive", total=None)
-
-        def on_cycle(record) -> None:
-            bar.advance(task)
-            if writer is not None and record.frame is not None and record.plan is not None:
-                trajectory, _ = io.split_plan(record.plan)
-                big = record.frame.image.repeat(scale, 0).repeat(scale, 1)
-                writer.write(draw_path(big, trajectory, camera, scale=scale))
-
-        loop = None
-        latencies, model_latencies = [], []
-        for s in range(seed, seed + (episodes if is_sim else 1)):
-            overrides = parse_overrides(set_)
-            src = SimSource(scenario, s, rate, overrides) if is_sim else VideoSource(Path(source), rate, speed)
-            loop = loop or DriveLoop(path, src, loop_config, monitor_config)
-            reports.append(loop.run(on_cycle, source=src))
-            latencies += loop.latencies_s
-            model_latencies += loop.model_latencies_s
-            if is_sim:
-                result = src.result()
-                rows.append({"seed": s, **result, "time_s": result["steps"] / rate})
-    report = reports[0] if len(reports) == 1 else _pool_reports(reports, latencies, model_latencies, loop_config)
-    if writer is not None:
-        writer.close()
-        report |= {"video": str(out / "drive.mp4"), "assumed_speed_mps": speed}
+        report, rows = drive(
+            path,
+            sources,
+            out,
+            config,
+            realtime=not is_sim,
+            record_video=not is_sim,
+            on_cycle=lambda _: bar.advance(task),
+        )
+    report["source"] = source
     if is_sim:
+        from e2edrive.evaluate.metrics import summarize
+
         report["episodes"] = summarize(rows)
-    report |= {"model": str(path), "source": source, "monitor": monitor}
-    (out / "latency.json").write_text(json.dumps(report, indent=2))
+    latency_json = write_report(report, out)
     lat, mlat = report["latency_ms"], report["model_latency_ms"]
     console.print(
         f"{report['cycles']} cycles at {rate:g} Hz: cycle p50 {lat['p50']:.2f} / p99 {lat['p99']:.2f} ms, "
         f"model p50 {mlat['p50']:.2f} / p99 {mlat['p99']:.2f} ms; {report['deadline_misses']} deadline misses, "
-        f"{report['dropped_frames']} dropped frames → {out / 'latency.json'}"
+        f"{report['dropped_frames']} dropped frames → {latency_json}"
     )
     if is_sim:
         e = report["episodes"]
         console.print(f"success {e['success_rate']:.2f}, collisions/100 km {e['collisions_per_100km']:.1f}")
 
 
-def _pool_reports(reports: list[dict], latencies_s: list[float], model_s: list[float], config) -> dict:
-    """Several runs of the loop as one report: counts add up, percentiles are over every cycle."""
-    from collections import Counter
-
-    from e2edrive.deploy.runtime.loop import latency_report, percentiles_ms
-
-    reasons: Counter[str] = Counter()
-    for r in reports:
-        reasons.update(r["interventions"])
-    total = {k: sum(r[k] for r in reports) for k in ("cycles", "dropped_frames", "deadline_misses")}
-    pooled = latency_report(
-        latencies_s, total["cycles"], total["dropped_frames"], total["deadline_misses"], reasons, config
-    )
-    return {**pooled, "model_latency_ms": percentiles_ms(model_s), "runs": len(reports)}
-
-
 @app.command("shadow")
 def shadow_cmd(
     model: Path = typer.Option(..., help="An .onnx model (or an export directory with model.onnx)."),
     clips: Path = typer.Option(..., help="Clips driven by someone else (expert, rules, human) to replay."),
-    threshold_m: float = typer.Option(1.5, help="Plan vs driven end-point distance that counts as disagreement."),
+    threshold_m: float = typer.Option(
+        TriggerConfig.disagreement_m, help="Plan vs driven end-point distance that counts as disagreement."
+    ),
 ) -> None:
     """Run the model beside the recorded driver; log disagreements as trigger events beside each clip."""
-    from e2edrive.data.triggers import TriggerConfig
+    from e2edrive.deploy.runtime.drive import model_file
     from e2edrive.deploy.runtime.shadow import shadow_dir
 
-    path = model if model.suffix == ".onnx" else model / "model.onnx"
-    results = shadow_dir(path, clips, TriggerConfig(disagreement_m=threshold_m))
+    results = shadow_dir(model_file(model), clips, TriggerConfig(disagreement_m=threshold_m))
     events = sum(r["events"] for r in results)
     console.print(f"shadowed {len(results)} clips: {events} disagreement events (run `e2edrive data index {clips}`)")
 
@@ -396,24 +391,28 @@ def contact_sheet_cmd(
     """Save a PNG per scenario of what the rig sees during an expert drive."""
     from e2edrive.report.contact_sheet import contact_sheet
     from e2edrive.sim.rig import get_rig
-    from e2edrive.sim.scenarios import SCENARIOS
+    from e2edrive.sim.scenarios import SCENARIOS, get_scenario
 
+    cameras = get_rig(rig)
+    names = scenario or sorted(SCENARIOS)
+    for name in names:
+        get_scenario(name)
     suffix = "" if rig == "front" else f"_{rig}"
-    for name in scenario or sorted(SCENARIOS):
-        path = contact_sheet(name, out / f"contact_sheet_{name}{suffix}.png", cameras=get_rig(rig))
+    for name in names:
+        path = contact_sheet(name, out / f"contact_sheet_{name}{suffix}.png", cameras=cameras)
         console.print(f"wrote {path}")
 
 
 @app.command("demo")
 def demo_cmd(
     out: Path = typer.Option(Path("demo_out"), help="Output directory."),
-    episodes: int = typer.Option(150, help="Training episodes to collect."),
-    minutes: float = typer.Option(7.0, help="Training minutes."),
-    eval_episodes: int = typer.Option(30, help="Held-out evaluation episodes per driver."),
-    workers: int = typer.Option(2, help="Worker processes."),
+    episodes: int = typer.Option(DemoConfig.collect_episodes, help="Training episodes to collect."),
+    minutes: float = typer.Option(DemoConfig.train_minutes, help="Training minutes."),
+    eval_episodes: int = typer.Option(DemoConfig.eval_episodes, help="Held-out evaluation episodes per driver."),
+    workers: int = typer.Option(DemoConfig.workers, help="Worker processes."),
 ) -> None:
     """Run the whole loop: collect → train → export → evaluate expert and learned driver → report."""
-    from e2edrive.demo import DemoConfig, run_demo
+    from e2edrive.demo import run_demo
 
     summary = run_demo(
         out,
@@ -428,5 +427,53 @@ def demo_cmd(
     )
 
 
+def _missing_extra(exc: ModuleNotFoundError) -> str | None:
+    """'needs the X extra' for a module an install extra provides; None for any other missing module."""
+    root = (exc.name or "").split(".")[0]
+    extra = EXTRAS.get(root)
+    if extra is None:
+        return None
+    return f"this command needs {root}, from the '{extra}' extra: pip install 'e2edrive[{extra}]'"
+
+
+def _fail(message: str, hint: str | None = None) -> None:
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err.print(f"error: {message}", markup=False)
+    if hint:
+        err.print(hint, markup=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The console entry point: user errors → one line on stderr and exit code 2, bugs → traceback, exit 1."""
+    from typer._click.exceptions import ClickException
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or os.environ.get("E2EDRIVE_DEBUG") == "1"
+    args = [a for a in args if a != "--debug"]
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args, prog_name="e2edrive", standalone_mode=False)
+    except ClickException as exc:  # bad option, missing argument, wrong type: typer's own usage errors
+        ctx = getattr(exc, "ctx", None)
+        hint = f"Try '{ctx.command_path} --help'." if ctx is not None else None
+        _fail(exc.format_message(), hint)
+        code = 2
+    except (typer.Abort, KeyboardInterrupt):
+        _fail("aborted")
+        code = 130
+    except (UserError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError) as exc:
+        if debug:
+            traceback.print_exc()
+        _fail(str(exc))
+        code = 2
+    except ModuleNotFoundError as exc:
+        hint = _missing_extra(exc)
+        if hint is None or debug:
+            raise
+        _fail(hint)
+        code = 2
+    sys.exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -10,11 +10,8 @@ from typing import Any
 
 from rich.console import Console
 
-from e2edrive.deploy.export import export_onnx
-from e2edrive.evaluate.closed_loop import EvalConfig, evaluate
-from e2edrive.fleet.collect import CollectConfig, collect
-from e2edrive.train.checkpoint import atomic_write_text
-from e2edrive.train.loop import TrainConfig, train
+from e2edrive.core.errors import UserError
+from e2edrive.core.files import atomic_write_json
 
 SUCCESS_RATIO_TARGET = 0.8
 DISTANCE_RATIO_TARGET = 0.75
@@ -35,14 +32,19 @@ class DemoConfig:
 
     def __post_init__(self) -> None:
         if self.eval_seed < self.train_seed + self.collect_episodes:
-            raise ValueError(f"eval_seed={self.eval_seed} overlaps training seeds {self.train_seed}..")
+            raise UserError(f"eval_seed={self.eval_seed} overlaps training seeds {self.train_seed}..")
 
 
 def run_demo(out: Path, config: DemoConfig = DemoConfig(), console: Console | None = None) -> dict:
+    from e2edrive.deploy.export import export_onnx
+    from e2edrive.evaluate.closed_loop import EvalConfig, evaluate
+    from e2edrive.fleet.collect import CollectConfig, collect
+    from e2edrive.train.loop import TrainConfig, train
+
     console = console or Console()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "demo_config.json", json.dumps(asdict(config), indent=2))
+    atomic_write_json(out / "demo_config.json", asdict(config))
     walls: dict[str, float] = {}
 
     def stage(name: str):
@@ -78,7 +80,7 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), console: Console | No
             ),
             label=name,
         )
-        atomic_write_text(out / f"eval_{name}.json", json.dumps(drivers[name], indent=2))
+        atomic_write_json(out / f"eval_{name}.json", drivers[name])
         walls[f"eval_{name}"] = time.perf_counter() - t
 
     t = stage("report")
@@ -114,6 +116,6 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), console: Console | No
         "stage_wall_s": walls,
         "total_wall_s": sum(walls.values()),
     }
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
+    atomic_write_json(out / "summary.json", summary)
     write_report(summary, out / "report.md", "training_loss.png", "learned_drive.gif")
     return summary

@@ -7,10 +7,35 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from e2edrive.sim.policy import Policy
+from e2edrive.core.errors import UserError
+from e2edrive.core.policy import Policy
+
+BUILTIN_POLICIES = ("expert", "rules")
+
+
+def check_policy_spec(spec: str) -> None:
+    """UserError unless spec names a built-in driver, an existing .onnx file or a training run directory; cheap,
+    so a command can check it before starting any worker."""
+    if spec in BUILTIN_POLICIES:
+        return
+    path = Path(spec)
+    if path.suffix == ".onnx":
+        if not path.is_file():
+            raise UserError(f"policy {spec!r}: no such ONNX file")
+        return
+    if not path.is_dir():
+        raise UserError(
+            f"policy {spec!r} is neither {' nor '.join(repr(p) for p in BUILTIN_POLICIES)}, "
+            "an existing run directory, nor an .onnx file"
+        )
+    from e2edrive.model.checkpoint import CONFIG, WEIGHTS, is_run_dir
+
+    if not is_run_dir(path):
+        raise UserError(f"policy {spec!r} is a directory but not a training run: expected {WEIGHTS} and {CONFIG}")
 
 
 def make_policy(spec: str) -> Policy:
+    check_policy_spec(spec)
     if spec == "expert":
         from e2edrive.sim.drivers.expert import ExpertPolicy
 
@@ -19,20 +44,13 @@ def make_policy(spec: str) -> Policy:
         from e2edrive.sim.drivers.rules import RulesPolicy
 
         return RulesPolicy()
-    path = Path(spec)
-    if path.suffix == ".onnx" and path.is_file():
+    if Path(spec).suffix == ".onnx":
         from e2edrive.deploy.runtime.onnx_policy import OnnxPolicy
 
-        return OnnxPolicy(path)
-    from e2edrive.train.checkpoint import is_run_dir
+        return OnnxPolicy(Path(spec))
+    from e2edrive.model.policy import TorchPolicy
 
-    if is_run_dir(path):
-        from e2edrive.model.policy import TorchPolicy
-
-        return TorchPolicy(path)
-    raise ValueError(
-        f"policy {spec!r} is neither 'expert', 'rules', a run directory with model.safetensors, nor an .onnx file"
-    )
+    return TorchPolicy(Path(spec))
 
 
 def needs_camera(spec: str) -> bool:

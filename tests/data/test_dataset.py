@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
+from e2edrive.core import io
 from e2edrive.data.clip import future_trajectory, list_clips, read_clip
 from e2edrive.data.dataset import ClipDataset, DatasetConfig, split_of
-from e2edrive.model import io
 
 
 def test_sample_shapes_and_types(tiny_clips):

@@ -1,20 +1,16 @@
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from e2edrive.core import io
 from e2edrive.data.check import check_clip
 from e2edrive.data.clip import read_clip
 from e2edrive.data.dataset import ClipDataset, DatasetConfig
 from e2edrive.data.ingest import ingest_comma2k19, ingest_video
-from e2edrive.model import io
-
-REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
-needs_real = pytest.mark.skipif(not REAL.exists(), reason="../shared/data/real not present")
+from tests.conftest import REAL
 
 
-@needs_real
 def test_dashcam_video_becomes_a_video_only_clip(tmp_path):
     path = ingest_video(REAL / "udacity_solidWhiteRight.mp4", tmp_path)
     clip = read_clip(path)
@@ -29,7 +25,6 @@ def test_dashcam_video_becomes_a_video_only_clip(tmp_path):
         ClipDataset(tmp_path, DatasetConfig("all"))
 
 
-@needs_real
 def test_comma2k19_segment_becomes_a_signals_only_clip(tmp_path):
     path = ingest_comma2k19(REAL / "comma2k19_example_segment", tmp_path)
     clip = read_clip(path)

@@ -2,19 +2,15 @@ import numpy as np
 import pytest
 import torch
 
+from e2edrive.core import io
 from e2edrive.deploy.export import ParityError, export_onnx, parity_inputs
 from e2edrive.deploy.runtime.onnx_policy import OnnxPolicy, make_session
-from e2edrive.model import io
-from e2edrive.model.net import DrivingNet
-from e2edrive.train.checkpoint import load_model, save_checkpoint
+from e2edrive.model.checkpoint import load_model
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    torch.manual_seed(0)
-    d = tmp_path_factory.mktemp("run")
-    save_checkpoint(d, DrivingNet().eval(), {"note": "untrained"})
-    return d
+def run_dir(untrained_run):
+    return untrained_run
 
 
 def test_checkpoint_roundtrip_is_exact(run_dir):
@@ -44,7 +40,7 @@ def test_parity_gate_fails_loudly(run_dir, tmp_path):
 
 
 def test_onnx_policy_acts(run_dir, tmp_path):
-    from e2edrive.sim.policy import Observation
+    from e2edrive.core.policy import Observation
 
     export_onnx(run_dir, tmp_path / "model.onnx")
     policy = OnnxPolicy(tmp_path / "model.onnx")

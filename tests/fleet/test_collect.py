@@ -78,8 +78,8 @@ def test_killed_writer_leaves_no_half_clip(tmp_path):
 def test_learner_drives_and_expert_labels(tmp_path):
     import torch
 
+    from e2edrive.model.checkpoint import save_checkpoint
     from e2edrive.model.net import DrivingNet
-    from e2edrive.train.checkpoint import save_checkpoint
 
     torch.manual_seed(0)
     save_checkpoint(tmp_path / "run", DrivingNet().eval(), {})

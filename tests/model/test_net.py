@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
+from e2edrive.core import io
+from e2edrive.core.control import FrameContext, plan_to_action, point_at_distance
 from e2edrive.data.dataset import ClipDataset, DatasetConfig
-from e2edrive.model import io
-from e2edrive.model.control import FrameContext, plan_to_action, point_at_distance
 from e2edrive.model.net import DrivingNet, ModelConfig, plan_loss
 
 

@@ -1,12 +1,8 @@
-from pathlib import Path
-
 import numpy as np
-import pytest
 
 from e2edrive.data.ingest import ingest_comma2k19
 from e2edrive.report.human_likeness import clip_quantities, human_likeness
-
-REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
+from tests.conftest import REAL
 
 
 def test_quantities_of_a_constant_turn():
@@ -18,11 +14,11 @@ def test_quantities_of_a_constant_turn():
     assert np.allclose(q["lat_accel_mps2"], 2.0)
 
 
-@pytest.mark.skipif(not REAL.exists(), reason="../shared/data/real not present")
 def test_human_vs_expert_report(tiny_clips, tmp_path):
     ingest_comma2k19(REAL / "comma2k19_example_segment", tmp_path / "human")
     stats = human_likeness({"human": tmp_path / "human", "expert": tiny_clips}, tmp_path / "h.png")
     assert set(stats) == {"human", "expert"}
     assert 5 < stats["human"]["speed_mps"]["mean"] < 45
-    assert stats["expert"]["lat_accel_mps2"]["max_abs"] >= 0
+    # the expert's DART pushes and lane keeping turn the car a little: some lateral acceleration, under 1 g
+    assert 0.05 < stats["expert"]["lat_accel_mps2"]["max_abs"] < 9.81
     assert (tmp_path / "h.png").stat().st_size > 0

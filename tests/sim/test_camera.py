@@ -49,7 +49,7 @@ def test_road_below_horizon_and_car_ahead_is_visible():
 
 
 def _straight():
-    from e2edrive.sim.policy import Action
+    from e2edrive.core.policy import Action
 
     return Action(0.0, 0.0)
 

@@ -3,7 +3,7 @@ import pytest
 from highway_env.road.regulation import RegulatedRoad
 from highway_env.road.road import Road
 
-from e2edrive.sim.policy import Action
+from e2edrive.core.policy import Action
 from e2edrive.sim.road import FastRegulatedRoad, FastRoad
 from e2edrive.sim.scenarios import get_scenario
 from e2edrive.sim.world import World

@@ -1,11 +1,12 @@
 import numpy as np
 from highway_env.vehicle.kinematics import Vehicle
 
+from e2edrive.core.policy import Action, Observation
 from e2edrive.evaluate.metrics import summarize
 from e2edrive.sim.drivers.expert import ExpertPolicy
-from e2edrive.sim.policy import Action, Observation
+from e2edrive.sim.overrides import parse_overrides
 from e2edrive.sim.rollout import PerturbConfig, Perturber, run_episode
-from e2edrive.sim.scenarios import get_scenario, parse_overrides
+from e2edrive.sim.scenarios import get_scenario
 from e2edrive.sim.world import World
 from tests.conftest import SHORT, ScriptedPolicy
 

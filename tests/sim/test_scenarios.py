@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from e2edrive.core.policy import Action
 from e2edrive.sim.drivers.expert import ExpertPolicy
-from e2edrive.sim.policy import Action
 from e2edrive.sim.rollout import run_episode
 from e2edrive.sim.scenarios import SCENARIOS, get_scenario
 from e2edrive.sim.world import World
@@ -146,7 +146,7 @@ def test_exit_counts_only_when_the_car_is_on_the_exit_lane():
 
 
 def test_exit_ego_starts_in_the_rightmost_lane_with_room_around_it():
-    from e2edrive.sim.scenarios import EXIT_START_AHEAD_M, EXIT_START_BEHIND_M
+    from e2edrive.sim.envs import EXIT_START_AHEAD_M, EXIT_START_BEHIND_M
 
     world = World(get_scenario("exit"), cameras=())
     for seed in range(3):
@@ -181,12 +181,12 @@ def test_expert_keeps_to_the_scenario_speed_cap():
     expert = ExpertPolicy()
     for _ in range(30):
         obs = world.step(expert.act(obs))
-    assert world.ego.target_speed <= get_scenario("roundabout").expert_speed_mps
+    assert world.ego.target_speed <= get_scenario("roundabout").expert.max_speed_mps
     world.close()
 
 
 def test_junction_traffic_told_to_yield_stops_at_its_line_but_clears_the_junction_once_in_it():
-    from e2edrive.sim.scenarios import JunctionIDMVehicle
+    from e2edrive.sim.envs import JunctionIDMVehicle
 
     world = World(get_scenario("intersection"), {"initial_vehicle_count": 0, "spawn_probability": 0.0}, cameras=())
     world.reset(0)

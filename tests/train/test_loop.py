@@ -3,7 +3,7 @@ import json
 import torch
 
 from e2edrive.data.build import BuildConfig, build_dataset
-from e2edrive.train.checkpoint import is_run_dir, load_model
+from e2edrive.model.checkpoint import is_run_dir, load_model
 from e2edrive.train.loop import TrainConfig, train
 
 

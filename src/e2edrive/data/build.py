@@ -19,10 +19,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from e2edrive import __version__
+from e2edrive.core.errors import UserError
+from e2edrive.core.files import atomic_write_json
+from e2edrive.core.io import FRAME_DT_S
 from e2edrive.data.check import CheckConfig, check_clip
 from e2edrive.data.clip import FUTURE_FRAMES, LABEL_STREAMS, list_clips, read_clip
 from e2edrive.data.triggers import TriggerConfig, find_events
-from e2edrive.model.io import FRAME_DT_S
 
 MANIFEST = "manifest.json"
 SAMPLES = "samples.parquet"
@@ -102,7 +104,7 @@ def build_dataset(root: Path, out: Path, config: BuildConfig = BuildConfig()) ->
         rows["split"] += [split] * len(frames)
         rows["bin"] += _bins(clip.signals, config)[frames].tolist()
     if not clips:
-        raise ValueError(f"no usable clips under {root}")
+        raise UserError(f"no usable clips under {root}")
     bins = np.array(rows["bin"])
     split_arr = np.array(rows["split"])
     weights = np.ones(len(bins))
@@ -133,7 +135,7 @@ def build_dataset(root: Path, out: Path, config: BuildConfig = BuildConfig()) ->
         "counts": counts,
         "clips": clips,
     }
-    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    atomic_write_json(tmp / MANIFEST, manifest)
     if target.exists():
         import shutil
 

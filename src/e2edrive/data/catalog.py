@@ -16,10 +16,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from e2edrive.core.errors import UserError
+from e2edrive.core.files import atomic_path
+from e2edrive.core.io import FRAME_DT_S
 from e2edrive.data.check import CheckConfig, check_clip
 from e2edrive.data.clip import list_clips, read_clip
 from e2edrive.data.triggers import TriggerConfig, find_events
-from e2edrive.model.io import FRAME_DT_S
 
 CATALOG = "catalog"
 TABLES = ("clips", "frames", "events")
@@ -38,9 +40,8 @@ EVENT_SCHEMA = pa.schema(
 
 
 def _write(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
 
 
 def build_index(root: Path, triggers: TriggerConfig = TriggerConfig()) -> dict[str, int]:
@@ -110,7 +111,7 @@ def query(root: Path, sql: str):
 
     cat = Path(root) / CATALOG
     if not (cat / "clips.parquet").exists():
-        raise FileNotFoundError(f"no catalog under {root}; run `e2edrive data index {root}` first")
+        raise UserError(f"no catalog under {root}; run `e2edrive data index {root}` first")
     con = duckdb.connect()
     for name in TABLES:
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{(cat / f'{name}.parquet').as_posix()}')")

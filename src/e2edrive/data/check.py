@@ -11,6 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from e2edrive.core.errors import UserError
+from e2edrive.core.files import atomic_write_text
 from e2edrive.data.clip import SCHEMA_VERSION, SIGNAL_SCHEMA, read_video
 
 QUARANTINE = "quarantine"
@@ -95,7 +97,7 @@ def quarantine(root: Path, clip: Path, reason: str) -> Path:
     if dest.exists():
         shutil.rmtree(dest)
     shutil.move(str(clip), dest)
-    (dest / REASON_FILE).write_text(reason.replace("\n", " ") + "\n")
+    atomic_write_text(dest / REASON_FILE, reason.replace("\n", " ") + "\n")
     return dest
 
 
@@ -103,6 +105,8 @@ def check_dir(root: Path, config: CheckConfig = CheckConfig(), move: bool = True
     """Check every clip under root; bad ones go to root/quarantine/<clip>/ with REASON.txt."""
     ok, bad = [], {}
     root = Path(root)
+    if not root.is_dir():
+        raise UserError(f"{root}: no such directory of clips")
     # Every visible directory, not only those with a meta.json: a clip missing it is bad, not absent.
     candidates = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != QUARANTINE)
     for clip in candidates:

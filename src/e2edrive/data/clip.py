@@ -25,7 +25,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from e2edrive import __version__
-from e2edrive.model.io import FRAME_RATE_HZ, TRAJECTORY_POINTS, TRAJECTORY_STRIDE_FRAMES
+from e2edrive.core.errors import UserError
+from e2edrive.core.io import FRAME_RATE_HZ, TRAJECTORY_POINTS, TRAJECTORY_STRIDE_FRAMES
 
 SCHEMA_VERSION = 2
 """2: added lead_gap_m and lead_closing_mps."""
@@ -156,7 +157,7 @@ class ClipWriter:
             "cameras": self.cameras,
             **meta,
         }
-        (self.tmp_dir / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+        (self.tmp_dir / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))  # the dir is atomic
         for f in self.tmp_dir.iterdir():
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
@@ -201,10 +202,11 @@ def read_clip(path: Path) -> Clip:
 
 
 def list_clips(root: Path) -> list[Path]:
-    """Finished clips under root, sorted by id; hidden (in-progress) directories are never listed."""
+    """Finished clips under root, sorted by id; hidden (in-progress) directories are never listed. UserError
+    when root is not a directory."""
     root = Path(root)
-    if not root.exists():
-        return []
+    if not root.is_dir():
+        raise UserError(f"{root}: no such directory of clips")
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "meta.json").exists())
 
 

@@ -21,15 +21,16 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from e2edrive.data.build import MANIFEST, read_manifest, split_of
-from e2edrive.data.check import CheckConfig, check_clip
-from e2edrive.data.clip import FUTURE_FRAMES, LABEL_STREAMS, future_trajectory, list_clips, read_clip
-from e2edrive.data.frame_cache import cached_frames
-from e2edrive.model.io import (
+from e2edrive.core.errors import UserError
+from e2edrive.core.io import (
     COMMANDS,
     CONTEXT_OFFSETS_FRAMES,
     N_COMMANDS,
 )
+from e2edrive.data.build import MANIFEST, read_manifest, split_of
+from e2edrive.data.check import CheckConfig, check_clip
+from e2edrive.data.clip import FUTURE_FRAMES, LABEL_STREAMS, future_trajectory, list_clips, read_clip
+from e2edrive.data.frame_cache import cached_frames
 
 
 def _lacks_labels(meta: dict) -> str | None:
@@ -120,7 +121,8 @@ class ClipDataset(Dataset):
             offset += n
             self.clip_names.append(clip_path.name)
         if not frames:
-            raise ValueError(f"no usable clips for split {config.split!r} under {roots}")
+            where = ", ".join(map(str, roots))
+            raise UserError(f"no usable clips for split {config.split!r} under {where}")
         self.frames = torch.from_numpy(np.concatenate(frames)).permute(0, 3, 1, 2).contiguous()  # (N, C, H, W)
         self.speeds = torch.from_numpy(np.concatenate(speeds))
         self.commands = torch.from_numpy(np.concatenate(commands))

@@ -9,11 +9,11 @@ key hashes the video's size and modification time, so a re-recorded clip gets a 
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
 
+from e2edrive.core.files import atomic_path
 from e2edrive.data.clip import read_video
 
 CACHE_DIR = ".cache/frames"
@@ -32,10 +32,6 @@ def cached_frames(clip: Path, camera: str = "front") -> np.ndarray:
     if not path.exists():
         frames = read_video(Path(clip) / f"{camera}.mp4")
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        with open(tmp, "wb") as f:
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
             np.save(f, frames)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
     return np.load(path, mmap_mode="r")

@@ -14,8 +14,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from e2edrive.core.io import FRAME_DT_S, IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX
 from e2edrive.data.clip import SIGNAL_COLUMNS, ClipWriter
-from e2edrive.model.io import FRAME_DT_S, IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX
 
 WGS84_E2 = 6.69437999014e-3
 """WGS-84 first eccentricity squared."""

@@ -19,8 +19,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from e2edrive.core.errors import UserError
+from e2edrive.core.io import FRAME_RATE_HZ
 from e2edrive.data.clip import VideoWriter, list_clips, read_clip
-from e2edrive.model.io import FRAME_RATE_HZ
 
 CODEBASE_VERSION = "v3.0"
 CHUNKS_SIZE = 1000
@@ -64,7 +65,7 @@ def export_lerobot(root: Path, out: Path, robot_type: str = "e2edrive_highway_ca
     clips = [read_clip(p) for p in list_clips(root)]
     clips = [c for c in clips if c.meta.get("cameras")]
     if not clips:
-        raise ValueError(f"no clips with video under {root}")
+        raise UserError(f"no clips with video under {root}")
     cameras = clips[0].meta["cameras"]
     keys = {c["name"]: f"observation.images.{c['name']}" for c in cameras}
     tasks = sorted({f"drive: {c.meta.get('scenario', 'unknown')}" for c in clips})

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from e2edrive.model.io import FRAME_DT_S
+from e2edrive.core.io import FRAME_DT_S
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,14 @@
-"""torch → ONNX export with a parity check (a build-time tool; the car never imports this)."""
+"""torch → ONNX export with a parity check, INT8 quantization and its closed-loop gate (a build-time tool; the
+car never imports this). torch is imported where it is used, so the command line loads without it."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from e2edrive.model import io
-from e2edrive.train.checkpoint import atomic_write_text, load_model
+from e2edrive.core import io
+from e2edrive.core.files import atomic_path, atomic_write_json
 
 PARITY_TOLERANCE = 1e-3
 """Max abs difference (metres / rad / m/s²) allowed between torch and ONNX Runtime outputs."""
@@ -30,27 +29,29 @@ def parity_inputs(batch: int, seed: int = 0) -> dict[str, np.ndarray]:
 
 def export_onnx(run_dir: Path, out_path: Path, tolerance: float = PARITY_TOLERANCE) -> dict:
     """Export the run's network to out_path; raises ParityError when ORT and torch disagree."""
+    import torch
+
     from e2edrive.deploy.runtime.onnx_policy import make_session
+    from e2edrive.model.checkpoint import load_model
 
     model, config = load_model(run_dir)
     model = model.float().eval()
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     example = {k: torch.from_numpy(v) for k, v in parity_inputs(1).items()}
-    tmp = out_path.with_name(f".{out_path.name}.tmp")
-    torch.onnx.export(
-        model,
-        (example[io.INPUT_FRAMES], example[io.INPUT_SPEED], example[io.INPUT_COMMAND]),
-        str(tmp),
-        input_names=[io.INPUT_FRAMES, io.INPUT_SPEED, io.INPUT_COMMAND],
-        output_names=[io.OUTPUT_PLAN],
-        dynamic_axes={
-            name: {0: "batch"} for name in (io.INPUT_FRAMES, io.INPUT_SPEED, io.INPUT_COMMAND, io.OUTPUT_PLAN)
-        },
-        opset_version=io.ONNX_OPSET,
-        dynamo=False,
-    )
-    tmp.replace(out_path)
+    with atomic_path(out_path) as tmp:
+        torch.onnx.export(
+            model,
+            (example[io.INPUT_FRAMES], example[io.INPUT_SPEED], example[io.INPUT_COMMAND]),
+            str(tmp),
+            input_names=[io.INPUT_FRAMES, io.INPUT_SPEED, io.INPUT_COMMAND],
+            output_names=[io.OUTPUT_PLAN],
+            dynamic_axes={
+                name: {0: "batch"} for name in (io.INPUT_FRAMES, io.INPUT_SPEED, io.INPUT_COMMAND, io.OUTPUT_PLAN)
+            },
+            opset_version=io.ONNX_OPSET,
+            dynamo=False,
+        )
     inputs = parity_inputs(8, seed=1)
     session = make_session(out_path)
     (ort_plan,) = session.run([io.OUTPUT_PLAN], inputs)
@@ -60,9 +61,7 @@ def export_onnx(run_dir: Path, out_path: Path, tolerance: float = PARITY_TOLERAN
         ).numpy()
     max_abs = float(np.max(np.abs(ort_plan - torch_plan)))
     report = {"onnx": str(out_path), "max_abs_error": max_abs, "tolerance": tolerance, "opset": io.ONNX_OPSET}
-    atomic_write_text(
-        out_path.with_suffix(".json"), json.dumps({**report, "run": str(run_dir), "config": config}, indent=2)
-    )
+    atomic_write_json(out_path.with_suffix(".json"), {**report, "run": str(run_dir), "config": config})
     if not np.isfinite(max_abs) or max_abs > tolerance:
         out_path.unlink(missing_ok=True)
         raise ParityError(f"ONNX parity failed: max |torch - ort| = {max_abs:.3g} > {tolerance:g}")
@@ -79,6 +78,8 @@ def calibration_samples(
     data_dir: Path, count: int = CALIBRATION_SAMPLES, seed: int = 0, split: str = "train"
 ) -> list[dict[str, np.ndarray]]:
     """Batch-1 model inputs drawn (seeded) from the first CALIBRATION_CLIPS clips of a split."""
+    import torch
+
     from e2edrive.data.dataset import ClipDataset, DatasetConfig
 
     data = ClipDataset(data_dir, DatasetConfig(split, max_clips=CALIBRATION_CLIPS))
@@ -104,6 +105,7 @@ def export_int8(run_dir: Path, fp32_path: Path, int8_path: Path, data_dir: Path 
     """
     from e2edrive.deploy.quantize import quantize_int8
     from e2edrive.deploy.runtime.onnx_policy import make_session
+    from e2edrive.model.checkpoint import load_model
 
     _, config = load_model(run_dir)
     data_dir = Path(data_dir or config["data"][0])
@@ -131,5 +133,33 @@ def export_int8(run_dir: Path, fp32_path: Path, int8_path: Path, data_dir: Path 
         "accel_abs_error_mps2": {"mean": float(ctrl_err[:, 1].mean()), "max": float(ctrl_err[:, 1].max())},
         "samples": len(held_out),
     }
-    atomic_write_text(Path(int8_path).with_suffix(".json"), json.dumps(report, indent=2))
+    atomic_write_json(Path(int8_path).with_suffix(".json"), report)
     return report
+
+
+INT8_GATE_EPISODES = 20
+"""Closed-loop episodes of the INT8 gate (0 skips it)."""
+INT8_GATE_SEED = 200_000
+"""First held-out seed of the closed-loop INT8 gate (far from training and evaluation seeds)."""
+INT8_GATE_MAX_DROP = 0.02
+"""Closed-loop gate: INT8 success may trail FP32 by at most 2 points on the same held-out seeds."""
+GATE_METRICS = ("success_rate", "collisions_per_100km", "distance_m")
+
+
+def int8_gate(fp32_path: Path, int8_path: Path, episodes: int, workers: int = 2, scenario: str = "highway") -> dict:
+    """Drive FP32 and INT8 on the same held-out seeds; writes <int8>.gate.json. passed: INT8 success trails
+    FP32 by at most INT8_GATE_MAX_DROP."""
+    from e2edrive.evaluate.closed_loop import EvalConfig, evaluate
+
+    results = {
+        name: evaluate(
+            EvalConfig(str(path), scenario, episodes=episodes, seed=INT8_GATE_SEED, workers=workers), label=name
+        )
+        for name, path in (("fp32", fp32_path), ("int8", int8_path))
+    }
+    gate: dict = {k: {m: v[m] for m in GATE_METRICS} for k, v in results.items()}
+    drop = gate["fp32"]["success_rate"] - gate["int8"]["success_rate"]
+    gate |= {"episodes": episodes, "max_drop": INT8_GATE_MAX_DROP, "drop": drop}
+    gate["passed"] = drop <= INT8_GATE_MAX_DROP + 1e-9
+    atomic_write_json(Path(int8_path).with_suffix(".gate.json"), gate)
+    return gate

@@ -20,6 +20,8 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
+from e2edrive.core.files import atomic_path
+
 
 class _Reader(CalibrationDataReader):
     def __init__(self, samples: list[dict[str, np.ndarray]]) -> None:
@@ -39,17 +41,16 @@ def quantize_int8(fp32_path: Path, int8_path: Path, samples: list[dict[str, np.n
     nodes = onnx.load(str(prepped)).graph.node
     stem = next(i for i, n in enumerate(nodes) if n.op_type == "Conv")
     float_nodes = [n.name for n in nodes[: stem + 1]]
-    tmp = int8_path.with_name(f".{int8_path.name}.tmp")
-    quantize_static(
-        str(prepped),
-        str(tmp),
-        _Reader(samples),
-        quant_format=QuantFormat.QDQ,
-        per_channel=True,
-        activation_type=QuantType.QUInt8,
-        weight_type=QuantType.QInt8,
-        calibrate_method=CalibrationMethod.MinMax,
-        nodes_to_exclude=float_nodes,
-    )
+    with atomic_path(int8_path) as tmp:
+        quantize_static(
+            str(prepped),
+            str(tmp),
+            _Reader(samples),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+            nodes_to_exclude=float_nodes,
+        )
     prepped.unlink(missing_ok=True)
-    tmp.replace(int8_path)

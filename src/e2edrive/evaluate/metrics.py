@@ -5,6 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 METRES_PER_100KM = 100_000.0
+METRIC_KEYS = (
+    "success_rate",
+    "collision_rate",
+    "offroad_rate",
+    "collisions_per_100km",
+    "mean_speed_mps",
+    "distance_m",
+    "route_completion",
+    "max_abs_jerk_mps3",
+    "max_abs_lateral_accel_mps2",
+)
+"""The headline metrics of `summarize`, in the order tables show them."""
 DEFAULT_STEP_S = 0.1
 """Step length assumed for rows that carry no time_s (10 Hz)."""
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from e2edrive.model import io
-from e2edrive.model.control import ControllerConfig, FrameContext, plan_to_action
-from e2edrive.sim.policy import Action, Observation
-from e2edrive.train.checkpoint import load_model
+from e2edrive.core import io
+from e2edrive.core.control import ControllerConfig, FrameContext, plan_to_action
+from e2edrive.core.policy import Action, Observation
+from e2edrive.model.checkpoint import load_model
 
 CAMERA = "front"
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from e2edrive.sim.camera import CameraConfig
+from e2edrive.core.camera import CameraConfig
+from e2edrive.core.files import atomic_path
 from e2edrive.sim.drivers.expert import ExpertPolicy
 from e2edrive.sim.scenarios import get_scenario
 from e2edrive.sim.world import World
@@ -33,5 +34,6 @@ def contact_sheet(
     sheet = np.concatenate(rows, axis=0)
     img = Image.fromarray(sheet).resize((sheet.shape[1] * SCALE, sheet.shape[0] * SCALE), Image.NEAREST)
     out_png.parent.mkdir(parents=True, exist_ok=True)
-    img.save(out_png)
+    with atomic_path(out_png) as tmp:
+        img.save(tmp)
     return out_png

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from e2edrive.model import io
-from e2edrive.report.plots import draw_path, save_gif
-from e2edrive.sim.camera import CameraConfig
+from e2edrive.core import io
+from e2edrive.core.camera import CameraConfig
+from e2edrive.deploy.runtime.overlay import draw_path
+from e2edrive.report.plots import save_gif
 from e2edrive.sim.rollout import run_episode
 from e2edrive.sim.scenarios import get_scenario
 from e2edrive.sim.world import World

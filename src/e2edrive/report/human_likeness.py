@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from e2edrive.core.files import atomic_path
+from e2edrive.core.io import FRAME_DT_S
 from e2edrive.data.clip import list_clips, read_clip
-from e2edrive.model.io import FRAME_DT_S
 
 QUANTITIES = {
     "speed_mps": "speed (m/s)",
@@ -80,6 +81,7 @@ def human_likeness(drivers: dict[str, Path], out_png: Path) -> dict[str, dict[st
         ax.set_title(title)
     axes[0, 0].legend()
     fig.tight_layout()
-    fig.savefig(out_png)
+    with atomic_path(out_png) as tmp:
+        fig.savefig(tmp)
     plt.close(fig)
     return {label: {k: summary(v) for k, v in d.items()} for label, d in data.items()}

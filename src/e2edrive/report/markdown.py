@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from e2edrive.core.files import atomic_write_text
+
 ROWS = (
     ("success_rate", "success rate", "{:.1%}"),
     ("collision_rate", "collision rate", "{:.1%}"),
@@ -50,4 +52,4 @@ def write_report(summary: dict, out_md: Path, loss_png: str, drive_gif: str) -> 
         f"![learned drive]({drive_gif})",
         "",
     ]
-    out_md.write_text("\n".join(lines))
+    atomic_write_text(out_md, "\n".join(lines))

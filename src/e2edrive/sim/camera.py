@@ -2,7 +2,7 @@
 
 Low-level Panda3D API only (no ShowBase, which writes globals into builtins): a GraphicsEngine over the
 p3tinydisplay pipe, one offscreen buffer per camera, a texture copied to RAM and read into numpy.
-Build one `CameraRig` inside each worker process.
+Build one `CameraRig` inside each worker process. The calibration maths live in `core/camera.py`.
 
 World frame: right-handed, X east, Y north, Z up, metres (highway-env's y axis is flipped on the way in,
 see `sim/world.py`). Vehicles are lit boxes, roads flat quads with markings by highway-env line type.
@@ -11,13 +11,12 @@ see `sim/world.py`). Vehicles are lit boxes, roads flat quads with markings by h
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 from itertools import pairwise
 
 import numpy as np
 from highway_env.road.lane import AbstractLane, LineType, StraightLane
 
-from e2edrive.model.io import IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX
+from e2edrive.core.camera import CameraConfig
 
 SKY_RGB = (0.55, 0.70, 0.90)
 GROUND_RGB = (0.33, 0.45, 0.27)
@@ -48,46 +47,6 @@ VEHICLE_PALETTE_RGB = (
     (0.55, 0.55, 0.60),
     (0.50, 0.20, 0.55),
 )
-
-
-@dataclass(frozen=True)
-class CameraConfig:
-    """A pinhole camera rigidly mounted on the ego car.
-
-    Mount pose is in the ego frame (x forward from the car centre, y left, z up from the road), angles in
-    degrees (pitch negative = looking down).
-    """
-
-    name: str = "front"
-    width_px: int = IMAGE_WIDTH_PX
-    height_px: int = IMAGE_HEIGHT_PX
-    hfov_deg: float = 90.0
-    mount_x_m: float = 1.0
-    mount_y_m: float = 0.0
-    mount_z_m: float = 1.4
-    yaw_deg: float = 0.0
-    pitch_deg: float = -8.0
-    near_m: float = 0.5
-    far_m: float = 300.0
-
-    def __post_init__(self) -> None:
-        if self.width_px <= 0 or self.height_px <= 0:
-            raise ValueError(f"camera {self.name!r}: size must be positive, got {self.width_px}x{self.height_px}")
-        if not 10.0 <= self.hfov_deg <= 170.0:
-            raise ValueError(f"camera {self.name!r}: hfov_deg={self.hfov_deg} outside [10, 170]")
-
-    @property
-    def vfov_deg(self) -> float:
-        half = math.atan(math.tan(math.radians(self.hfov_deg) / 2) * self.height_px / self.width_px)
-        return math.degrees(2 * half)
-
-    def intrinsics(self) -> dict[str, float]:
-        """Pinhole intrinsics in pixels: fx, fy, cx, cy (square pixels, principal point at the centre)."""
-        fx = (self.width_px / 2) / math.tan(math.radians(self.hfov_deg) / 2)
-        return {"fx": fx, "fy": fx, "cx": self.width_px / 2, "cy": self.height_px / 2}
-
-    def calibration(self) -> dict:
-        return {**asdict(self), "vfov_deg": self.vfov_deg, "intrinsics": self.intrinsics()}
 
 
 def _lane_samples_m(lane: AbstractLane) -> np.ndarray:

@@ -15,8 +15,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from e2edrive.model.io import COMMANDS
-from e2edrive.sim.policy import MAX_ACCEL_MPS2, MAX_STEER_RAD, Action
+from e2edrive.core.io import COMMANDS
+from e2edrive.core.policy import MAX_ACCEL_MPS2, MAX_STEER_RAD, Action
 from e2edrive.sim.rig import get_rig
 from e2edrive.sim.scenarios import SCENARIOS, get_scenario
 from e2edrive.sim.world import World

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from e2edrive.sim.camera import CameraConfig
+from e2edrive.core.camera import CameraConfig
 
 FRONT = CameraConfig()
 """The model's input: 160x96, 90° horizontal FOV, 1 m ahead of the car centre, 1.4 m high, 8° down."""

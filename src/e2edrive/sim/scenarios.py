@@ -1,4 +1,5 @@
-"""Scenario registry: each scenario names a highway-env world, its config and what success means."""
+"""Scenario registry: each scenario names a highway-env world (`envs.py`), its config, its route, what success
+means and the expert's settings there."""
 
 from __future__ import annotations
 
@@ -6,90 +7,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from highway_env.envs.exit_env import ExitEnv
-from highway_env.envs.highway_env import HighwayEnv
-from highway_env.envs.intersection_env import IntersectionEnv
-from highway_env.envs.merge_env import MergeEnv
-from highway_env.envs.racetrack_env import RacetrackEnv
-from highway_env.envs.roundabout_env import RoundaboutEnv
-from highway_env.vehicle.behavior import IDMVehicle
-
-from e2edrive.model.io import FRAME_RATE_HZ
-from e2edrive.sim.navigation import is_fork
-from e2edrive.sim.prediction import RoutePrediction
+from e2edrive.core.errors import UserError
+from e2edrive.core.io import FRAME_RATE_HZ
+from e2edrive.sim.drivers.expert import ExpertConfig
+from e2edrive.sim.envs import (
+    ExitScenarioEnv,
+    HighwayScenarioEnv,
+    IntersectionScenarioEnv,
+    MergeScenarioEnv,
+    RacetrackScenarioEnv,
+    RoundaboutScenarioEnv,
+)
 
 CHEAP_OBSERVATION = {"type": "AttributesObservation", "attributes": []}
 """highway-env's default Kinematics observation costs ~7 ms a step (pandas); ours renders its own."""
-
-
-class _NoReward:
-    """highway-env's rewards removed: we score driving ourselves (`evaluate/`). Their reward code also assumes
-    discrete actions and crashes at reset with continuous ones (merge, roundabout, u-turn)."""
-
-    def _reward(self, action: Any) -> float:
-        return 0.0
-
-    def _rewards(self, action: Any) -> dict[str, float]:
-        return {}
-
-
-class HighwayScenarioEnv(_NoReward, HighwayEnv):
-    pass
-
-
-class MergeScenarioEnv(_NoReward, MergeEnv):
-    pass
-
-
-class ExitScenarioEnv(_NoReward, ExitEnv):
-    """highway-env's exit, with the ego starting in the rightmost through lane. highway-env starts it in the
-    leftmost, four lane changes and 300 m from the exit: in its dense traffic IDM/MOBIL finds no gap it
-    accepts (the expert took the exit in 1 of 50 seeds). A driver told of an exit keeps right; so does ours.
-    Its traffic (EXIT_TRAFFIC) keeps highway-env's 20 cars but two of its settings are changed, each of which
-    stalled the right lane behind the ego in some seeds, and the episode is 40 s."""
-
-    def _create_vehicles(self) -> None:
-        super()._create_vehicles()
-        ego = self.controlled_vehicles[0]
-        lane_index = ("0", "1", self.config["lanes_count"] - 1)
-        lane = self.road.network.get_lane(lane_index)
-        taken = [lane.local_coordinates(v.position)[0] for v in self.road.vehicles if v.lane_index == lane_index]
-        s = lane.local_coordinates(ego.position)[0]
-        while any(-EXIT_START_BEHIND_M < t - s < EXIT_START_AHEAD_M for t in taken):
-            s -= EXIT_START_STEP_M  # drop back until the lane around the start is free
-        ego.position = lane.position(s, 0)
-        ego.heading = lane.heading_at(s)
-        ego.lane_index, ego.lane = lane_index, lane
-
-
-class RoundaboutScenarioEnv(_NoReward, RoundaboutEnv):
-    pass
-
-
-class JunctionIDMVehicle(RoutePrediction, IDMVehicle):
-    """The intersection's traffic. highway-env's intersection writes its jam distance and comfort limits onto
-    the class of its other vehicles; giving it this class keeps IDMVehicle (and our ego) untouched for every
-    other scenario run later in the same process.
-
-    Told to yield once inside the junction (its lane starts at a fork), it clears the junction instead of
-    stopping in it: highway-env stops it wherever it is, and cars stopped in each other's way deadlocked."""
-
-    def act(self, action: Any = None) -> None:
-        if getattr(self, "is_yielding", False) and is_fork(self.road.network, self.lane_index[0]):
-            self.target_speed = self.lane.speed_limit
-        super().act(action)
-
-
-class IntersectionScenarioEnv(_NoReward, IntersectionEnv):
-    def _agent_reward(self, action: Any, vehicle: Any) -> float:
-        return 0.0
-
-    def _agent_rewards(self, action: Any, vehicle: Any) -> dict[str, float]:
-        return {}
-
-
-class RacetrackScenarioEnv(_NoReward, RacetrackEnv):
-    pass
 
 
 def _past_merge(env: Any, ego: Any) -> bool:
@@ -123,11 +54,11 @@ across three saturated streams waits for a gap that does not come. We keep its 0
 MERGE_END_X_M = 370.0
 """highway-env's merge ends its episode once the ego passes x = 370 m (past the ramp)."""
 ROUNDABOUT_DESTINATION = "nxs"
+ROUNDABOUT_EXPERT = ExpertConfig(yields=True, max_speed_mps=12.0)
+"""- yields: a route-aware time-to-collision check on top of IDM (54 % → 90 % on 50 held-out seeds).
+- 12 m/s: at up to 13 m/s in the ring it met cars cutting out of the inner lane and entering without
+  yielding (3 crashes in 50)."""
 EXIT_CLEAR_M = 10.0
-EXIT_START_AHEAD_M = 50.0
-EXIT_START_BEHIND_M = 20.0
-EXIT_START_STEP_M = 5.0
-"""The exit's ego starts with no car within 50 m ahead or 20 m behind in its lane."""
 EXIT_TRAFFIC = {"vehicles_count": 20, "vehicles_density": 1.0, "neighbour_vehicles_connected_lanes": True}
 """- vehicles_density 1.0 (highway-env's exit: 1.5, its highway: 1.0). At 1.5 it spawns the right lane's
   cars ~11 m apart at their 15.8 m/s limit, where IDM wants 34 m: a stop-and-go wave from the first second.
@@ -156,11 +87,8 @@ class Scenario:
     """Road-network node the ego's route leads to (roundabout, junction, exit); None = follow the road."""
     arrived: Callable[[Any, Any], bool] | None = None
     """(env, ego) → the goal is reached. None: success means surviving to duration_s."""
-    expert_yields: bool = False
-    """The expert adds a route-aware time-to-collision check to IDM (roundabout: 54 % → 90 % on 50 held-out seeds)."""
-    expert_speed_mps: float | None = None
-    """Cap on the expert's desired speed here (None: its own, 25 m/s). In the roundabout 12 m/s: at up to 13 m/s
-    in the ring it met cars cutting out of the inner lane and entering without yielding (3 crashes in 50)."""
+    expert: ExpertConfig = ExpertConfig()
+    """How the privileged expert drives here (`sim/drivers/expert.py`)."""
     tow_wrecks_after_s: float | None = None
     """Other cars that crashed into each other are removed this long after (None: never). highway-env's
     roundabout and intersection traffic collides among itself, and the wrecks blocked the ego's way for good
@@ -205,8 +133,7 @@ SCENARIOS: dict[str, Scenario] = {
         command=None,
         destination=ROUNDABOUT_DESTINATION,
         arrived=_left_roundabout,
-        expert_yields=True,
-        expert_speed_mps=12.0,
+        expert=ROUNDABOUT_EXPERT,
         tow_wrecks_after_s=3.0,
     ),
     "intersection": Scenario(
@@ -214,7 +141,7 @@ SCENARIOS: dict[str, Scenario] = {
         env_class=IntersectionScenarioEnv,
         env_config={
             "destination": "o1",
-            "other_vehicles_type": "e2edrive.sim.scenarios.JunctionIDMVehicle",
+            "other_vehicles_type": "e2edrive.sim.envs.JunctionIDMVehicle",
             "spawn_probability": _per_step(JUNCTION_SPAWN_PROBABILITY_PER_S),
         },
         duration_s=30.0,
@@ -231,24 +158,14 @@ SCENARIOS: dict[str, Scenario] = {
 
 def get_scenario(name: str) -> Scenario:
     if name not in SCENARIOS:
-        raise ValueError(f"unknown scenario {name!r}; known: {sorted(SCENARIOS)}")
+        raise UserError(f"unknown scenario {name!r}; known: {sorted(SCENARIOS)}")
     return SCENARIOS[name]
 
 
-def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
-    """`["vehicles_density=1.5", "lanes_count=3"]` → {"vehicles_density": 1.5, "lanes_count": 3}.
+def scenario_overrides(scenario: Scenario, overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """Check `--set` overrides against the scenario's highway-env config (keys and value types); returns them."""
+    from e2edrive.sim.overrides import check_overrides
 
-    Values are parsed as JSON when they can be (numbers, booleans, lists), else kept as strings.
-    """
-    import json
-
-    out: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--set expects KEY=VALUE, got {pair!r}")
-        try:
-            out[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key] = raw
-    return out
+    overrides = dict(overrides or {})
+    check_overrides(scenario.env_class.default_config() | scenario.make_env_config(), overrides, scenario.name)
+    return overrides

@@ -2,47 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from e2edrive.core.files import atomic_write_json
 from e2edrive.data.dataset import ClipDataset, DatasetConfig
-from e2edrive.model.net import DrivingNet, ModelConfig, plan_loss
-from e2edrive.train.checkpoint import atomic_write_text, save_checkpoint
+from e2edrive.model.checkpoint import save_checkpoint
+from e2edrive.model.net import DrivingNet, plan_loss
+from e2edrive.train.config import TrainConfig
 
 CALIBRATION_STEPS = (10, 30)
 """Steps timed (after a warm-up) to turn a time budget into a step count."""
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    minutes: float | None = 8.0
-    """Time budget; the step count is fitted to it after CALIBRATION_STEPS. None → use max_steps."""
-    max_steps: int = 100_000
-    batch_size: int = 64
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    warmup_steps: int = 100
-    bf16: bool = True
-    seed: int = 0
-    val_fraction: float = 0.1
-    val_batches: int = 20
-    log_every: int = 50
-    model: ModelConfig = field(default_factory=ModelConfig)
-
-    def __post_init__(self) -> None:
-        if self.minutes is not None and self.minutes <= 0:
-            raise ValueError(f"minutes={self.minutes} must be positive")
-        if self.batch_size < 2:
-            raise ValueError(f"batch_size={self.batch_size} must be >= 2 (BatchNorm)")
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 def _lr_at(step: int, total: int, config: TrainConfig) -> float:
@@ -75,8 +49,7 @@ def train(
     data_dir: Path | list[Path], run_dir: Path, config: TrainConfig = TrainConfig(), progress: bool = True
 ) -> dict:
     """Train a DrivingNet on clips under data_dir; writes a checkpoint + history to run_dir."""
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(run_dir)  # created with the first checkpoint: a failed start leaves nothing behind
     torch.manual_seed(config.seed)
     t_load = time.perf_counter()
     train_set = ClipDataset(data_dir, DatasetConfig("train", config.val_fraction))
@@ -171,6 +144,6 @@ def train(
             "data": [str(Path(d).resolve()) for d in ([data_dir] if isinstance(data_dir, (str, Path)) else data_dir)],
         },
     )
-    atomic_write_text(run_dir / "history.json", json.dumps(history))
-    atomic_write_text(run_dir / "train_summary.json", json.dumps(summary, indent=2))
+    atomic_write_json(run_dir / "history.json", history, indent=None)
+    atomic_write_json(run_dir / "train_summary.json", summary)
     return summary

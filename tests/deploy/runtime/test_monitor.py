@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from e2edrive.core.policy import Action
 from e2edrive.deploy.runtime.monitor import LeadEstimate, MonitorConfig, SafetyMonitor
-from e2edrive.sim.policy import Action
 
 DT_S = 0.05
 EPS = 1e-9

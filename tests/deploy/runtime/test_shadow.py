@@ -9,8 +9,8 @@ from e2edrive.data.clip import list_clips
 from e2edrive.data.triggers import TriggerConfig
 from e2edrive.deploy.export import export_onnx
 from e2edrive.deploy.runtime.shadow import SHADOW_EVENTS, shadow_dir
+from e2edrive.model.checkpoint import save_checkpoint
 from e2edrive.model.net import DrivingNet
-from e2edrive.train.checkpoint import save_checkpoint
 
 
 @pytest.fixture()

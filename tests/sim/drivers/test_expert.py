@@ -1,6 +1,6 @@
 import numpy as np
 
-from e2edrive.sim.drivers.expert import ExpertPolicy, _predict
+from e2edrive.sim.drivers.expert import ExpertPolicy, _must_yield, _predict
 from e2edrive.sim.prediction import along_route
 from e2edrive.sim.scenarios import get_scenario
 from e2edrive.sim.world import World
@@ -36,10 +36,10 @@ def test_a_wreck_slides_straight_on_and_stops_as_highway_env_brakes_it():
 
 def test_the_expert_brakes_for_a_wreck_in_its_path_but_not_for_a_car_waiting_there():
     # A standing car that has not crashed waits (a queue at an entry): it moves on before we get there.
-    wreck_world, expert = _roundabout_with_one_car_ahead(crashed=True)
-    assert expert._must_yield(wreck_world)
-    waiting_world, expert = _roundabout_with_one_car_ahead(crashed=False)
-    assert not expert._must_yield(waiting_world)
+    wreck_world, _ = _roundabout_with_one_car_ahead(crashed=True)
+    assert _must_yield(wreck_world, wreck_world.scenario.expert)
+    waiting_world, _ = _roundabout_with_one_car_ahead(crashed=False)
+    assert not _must_yield(waiting_world, waiting_world.scenario.expert)
     wreck_world.close()
     waiting_world.close()
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+from e2edrive.core import io
+from e2edrive.core.control import ControllerConfig, FrameContext, plan_to_action
+from e2edrive.core.policy import Action
 from e2edrive.deploy.runtime.monitor import MonitorConfig, PassThrough, SafetyMonitor
 from e2edrive.deploy.runtime.onnx_policy import make_session
-from e2edrive.model import io
-from e2edrive.model.control import ControllerConfig, FrameContext, plan_to_action
-from e2edrive.sim.policy import Action
 
 HISTOGRAM_EDGES_MS = (0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from e2edrive.sim.policy import Action
+from e2edrive.core.policy import Action
 
 
 @dataclass(frozen=True)

@@ -6,20 +6,29 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidGraph, InvalidProtobuf
 
-from e2edrive.model import io
-from e2edrive.model.control import ControllerConfig, FrameContext, plan_to_action
-from e2edrive.sim.policy import Action, Observation
+from e2edrive.core import io
+from e2edrive.core.control import ControllerConfig, FrameContext, plan_to_action
+from e2edrive.core.errors import UserError
+from e2edrive.core.policy import Action, Observation
 
 CAMERA = "front"
 
 
 def make_session(path: Path, threads: int = 1) -> ort.InferenceSession:
+    """An onnxruntime CPU session; UserError when path is missing or not an ONNX model."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such ONNX model file")
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except (InvalidProtobuf, InvalidGraph, Fail) as exc:
+        raise UserError(f"{path} is not a loadable ONNX model: {str(exc).splitlines()[0][:200]}") from exc
 
 
 class OnnxPolicy:

@@ -8,18 +8,18 @@ engine mines them like any other trigger. No torch.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from e2edrive.core import io
+from e2edrive.core.files import atomic_path
+from e2edrive.core.policy import Observation
 from e2edrive.data.clip import Clip, future_trajectory, list_clips, read_clip, read_video
 from e2edrive.data.triggers import TriggerConfig, disagreement_events
 from e2edrive.deploy.runtime.onnx_policy import OnnxPolicy
-from e2edrive.model import io
-from e2edrive.sim.policy import Observation
 
 SHADOW_EVENTS = "shadow_events.parquet"
 EVENT_COLUMNS = ("clip_id", "trigger", "frame_start", "frame_end", "value")
@@ -45,9 +45,8 @@ def shadow_clip(policy: OnnxPolicy, clip: Clip, triggers: TriggerConfig = Trigge
         clip_path.name, np.array(planned).reshape(-1, 2), np.array(driven).reshape(-1, 2), triggers
     )
     table = pa.table({k: [e[k] for e in events] for k in EVENT_COLUMNS}) if events else _empty()
-    tmp = clip_path / f".{SHADOW_EVENTS}.tmp-{os.getpid()}"
-    pq.write_table(table, tmp)
-    os.replace(tmp, clip_path / SHADOW_EVENTS)
+    with atomic_path(clip_path / SHADOW_EVENTS) as tmp:
+        pq.write_table(table, tmp)
     err = np.linalg.norm(np.array(planned) - np.array(driven), axis=1) if planned else np.zeros(0)
     return {
         "clip_id": clip_path.name,

@@ -1,4 +1,5 @@
-"""Frame sources for the in-car loop: the simulator (closed loop) or a video file (open loop). No torch.
+"""Frame sources for the in-car loop: a video file (open loop) here, the simulator (closed loop) in
+`deploy/sim_source.py`, which needs the `sim` extra. No torch.
 
 A source's `read()` returns this cycle's Frame, or None when no new frame arrived in time (a dropped
 frame); `finished` turns True at the end; `apply(action)` sends the command to the actuators.
@@ -8,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from e2edrive.core import io
+from e2edrive.core.errors import UserError
+from e2edrive.core.policy import Action
 from e2edrive.deploy.runtime.monitor import LeadEstimate
-from e2edrive.model import io
-from e2edrive.sim.policy import Action
 
 
 @dataclass
@@ -28,46 +29,6 @@ class Frame:
     lead: LeadEstimate | None = None
 
 
-class SimSource:
-    """The simulator as sensors + actuators, stepped at the loop rate; lead from a simulated radar."""
-
-    def __init__(self, scenario: str, seed: int, rate_hz: float, overrides: dict[str, Any] | None = None) -> None:
-        from e2edrive.sim.scenarios import get_scenario
-        from e2edrive.sim.world import World
-
-        rate = {"simulation_frequency": int(rate_hz), "policy_frequency": int(rate_hz)}
-        self.world = World(get_scenario(scenario), {**(overrides or {}), **rate})
-        self._obs = self.world.reset(seed)
-        self.distance_m = 0.0
-
-    @property
-    def finished(self) -> bool:
-        return self.world.done
-
-    def radar(self) -> LeadEstimate | None:
-        lead = self.world.lead()
-        return None if lead is None else LeadEstimate(distance_m=lead[0], closing_speed_mps=lead[1])
-
-    def read(self) -> Frame | None:
-        return Frame(self._obs.frames["front"], self._obs.speed_mps, self._obs.time_s, self._obs.command, self.radar())
-
-    def apply(self, action: Action) -> None:
-        before = self.world.ego_state()
-        self._obs = self.world.step(action)
-        after = self.world.ego_state()
-        self.distance_m += float(np.hypot(after.x_m - before.x_m, after.y_m - before.y_m))
-
-    def result(self) -> dict:
-        state = self.world.ego_state()
-        return {
-            "steps": self.world.step_index,
-            "distance_m": self.distance_m,
-            "collided": state.crashed,
-            "offroad": not state.on_road,
-            "success": self.world.success(),
-        }
-
-
 class VideoSource:
     """A recorded drive (e.g. a dashcam MP4) resampled to the loop rate and resized to the model's input.
 
@@ -78,8 +39,13 @@ class VideoSource:
         import av
 
         self.path = Path(path)
-        self._container = av.open(str(self.path))
-        self._stream = self._container.streams.video[0]
+        if not self.path.is_file():
+            raise UserError(f"{self.path}: no such video file (expected a video, or 'sim')")
+        try:
+            self._container = av.open(str(self.path))
+            self._stream = self._container.streams.video[0]
+        except (av.error.FFmpegError, IndexError) as exc:
+            raise UserError(f"{self.path} is not a readable video: {exc}") from exc
         self._frames = self._container.decode(self._stream)
         self._period_s = 1.0 / rate_hz
         self._next_t_s = 0.0

@@ -8,15 +8,21 @@ import numpy as np
 from highway_env import utils
 from highway_env.road.regulation import RegulatedRoad
 
-from e2edrive.sim.policy import Action, Observation
+from e2edrive.core.policy import Action, Observation
 from e2edrive.sim.prediction import along_route
 
 
 @dataclass(frozen=True)
 class ExpertConfig:
-    """target_speed_mps: IDM desired speed. lane_change_min_gain_mps2: MOBIL threshold (higher = calmer)."""
+    """target_speed_mps: IDM desired speed. lane_change_min_gain_mps2: MOBIL threshold (higher = calmer).
+    Each scenario of the registry carries one (`Scenario.expert`)."""
 
     target_speed_mps: float = 25.0
+    max_speed_mps: float | None = None
+    """Cap on the desired speed in this scenario (None: target_speed_mps)."""
+    yields: bool = False
+    """Add a route-aware time-to-collision check to IDM (`_must_yield`): brake for any car predicted to meet
+    ours along both routes, not only the lane leader IDM sees."""
     lane_change_min_gain_mps2: float = 0.2
     yield_horizon_s: float = 3.0
     """Conflict check: both cars predicted along their routes at constant speed for this long."""
@@ -52,9 +58,11 @@ class ExpertConfig:
 
 
 class ExpertPolicy:
+    """config: None drives each world with its scenario's expert config (`Scenario.expert`)."""
+
     privileged = True
 
-    def __init__(self, config: ExpertConfig = ExpertConfig()) -> None:
+    def __init__(self, config: ExpertConfig | None = None) -> None:
         self.config = config
 
     def reset(self, seed: int) -> None:
@@ -64,6 +72,7 @@ class ExpertPolicy:
         world = observation.state
         if world is None:
             raise ValueError("the expert is privileged: it needs observation.state (the World)")
+        c = self.config or world.scenario.expert
         ego = world.ego
         # A regulated junction (highway-env's RegulatedRoad) marks lower-priority cars in a predicted conflict
         # as yielding. The expert yields then, or when its own gap acceptance says so, by stopping at the line,
@@ -72,99 +81,100 @@ class ExpertPolicy:
         road = world.env.unwrapped.road
         approaching = isinstance(road, RegulatedRoad) and ego.lane_index[:2] == world.start_lane_index[:2]
         _abandon_a_missed_exit(ego)
-        merge_speed = self._merge_speed(ego)
-        cruise = min(self.config.target_speed_mps, world.scenario.expert_speed_mps or float("inf"), merge_speed)
-        yielding = approaching and (getattr(ego, "is_yielding", False) or self._gap_too_short(world, cruise))
+        merge_speed = _merge_speed(ego, c)
+        cruise = min(c.target_speed_mps, c.max_speed_mps or float("inf"), merge_speed)
+        yielding = approaching and (getattr(ego, "is_yielding", False) or _gap_too_short(world, cruise, c))
         ego.target_speed = cruise
         if merge_speed < float("inf"):  # changing lanes for the route: decide as often as it may
-            ego.LANE_CHANGE_DELAY = self.config.route_lane_change_delay_s
-        ego.LANE_CHANGE_MIN_ACC_GAIN = self.config.lane_change_min_gain_mps2
+            ego.LANE_CHANGE_DELAY = c.route_lane_change_delay_s
+        ego.LANE_CHANGE_MIN_ACC_GAIN = c.lane_change_min_gain_mps2
         steering_right_rad, accel_mps2 = ego.decide()
         if yielding:
-            accel_mps2 = min(accel_mps2, _stop_at_line_accel(ego, self.config.stop_line_gap_m))
-        elif approaching and world.navigation is not None and _stop_line_gap_m(ego) < self.config.entry_zone_m:
+            accel_mps2 = min(accel_mps2, _stop_at_line_accel(ego, c.stop_line_gap_m))
+        elif approaching and world.navigation is not None and _stop_line_gap_m(ego) < c.entry_zone_m:
             # cleared to go: follow cars on our own route only. IDM also braked for cars crossing it, which the
             # gap check had cleared, and we came late for the gap we took.
             accel_mps2 = _route_leader_accel(ego, world.navigation)
-        if world.scenario.expert_yields and self._must_yield(world):
-            accel_mps2 = min(accel_mps2, self.config.yield_decel_mps2)
+        if c.yields and _must_yield(world, c):
+            accel_mps2 = min(accel_mps2, c.yield_decel_mps2)
         accel_mps2 = max(accel_mps2, -max(ego.speed, 0.0) / world.dt_s)  # brake to a stop, never into reverse
         return Action(steer_rad=-steering_right_rad, accel_mps2=accel_mps2)
 
-    def _merge_speed(self, ego) -> float:
-        """When the route needs another lane of this road (an exit ahead), the speed of the car ahead in the
-        next lane over: alongside the gap behind it MOBIL finds the change safe, where racing past the whole
-        queue it never would. Infinite when no lane change is needed."""
-        if not ego.route or ego.route[0][2] is None or ego.route[0][:2] != ego.lane_index[:2]:
-            return float("inf")
-        step = int(np.sign(ego.route[0][2] - ego.lane_index[2]))
-        if step == 0:
-            return float("inf")
-        side = (*ego.lane_index[:2], ego.lane_index[2] + step)
-        ahead, _ = ego.road.neighbour_vehicles(ego, side)
-        if ahead is None or ego.lane_distance_to(ahead) > self.config.merge_lookahead_m:
-            return float("inf")
-        return max(float(ahead.speed), self.config.merge_min_speed_mps)
 
-    def _gap_too_short(self, world, cruise_mps: float) -> bool:
-        """Gap acceptance at a stop line: would another car's footprint overlap ours within entry_margin_s of
-        the same moment if we drove on along our route, speeding up as IDM does to cruise_mps? Cars with right of way
-        are predicted at constant speed; cars that should yield to us, braking as hard as they comfortably can
-        after a reaction time (they may not manage to stop). highway-env's own check predicts us at our
-        current speed, so a car waiting at the line sees no conflict and pulls out, and it has no margin."""
-        c = self.config
-        ego = world.ego
-        s_now = ego.lane.local_coordinates(ego.position)[0]
-        if ego.lane.length - s_now > c.entry_zone_m:
-            return False  # not at the stop line yet
-        times = np.arange(0.0, c.entry_horizon_s + 1e-9, PREDICTION_STEP_S)
-        travel_m = _free_road_travel_m(ego, times, min(cruise_mps, ego.lane.speed_limit or cruise_mps))
-        ego_path = along_route(ego, travel_m)
-        # the junction lane, then the exit
-        ahead = [lane[:2] for lane in ego.route or [] if lane[:2] != ego.lane_index[:2]]
-        ego_priority = _crossing_priority(ego)
-        for other in ego.road.vehicles:
-            if other is ego or np.linalg.norm(other.position - ego.position) > c.yield_radius_m:
-                continue
-            if other.lane_index[:2] == ego.lane_index[:2]:
-                continue  # in our lane: IDM follows it
-            if ahead and other.lane_index[1] == ahead[0][1] and other.speed < c.exit_queue_speed_mps:
-                return True  # someone slow is heading into our exit: don't block the junction behind it
-            v = max(other.speed, 0.0)
-            if _crossing_priority(other) >= ego_priority:
-                other_m = v * times  # it has right of way: it drives on
-            else:  # it should yield to us: it brakes, late
-                braking_s = np.clip(times - c.other_reaction_s, 0.0, v / c.other_brake_mps2)
-                other_m = (
-                    v * np.minimum(times, c.other_reaction_s) + v * braking_s - 0.5 * c.other_brake_mps2 * braking_s**2
-                )
-            if _footprints_meet(
-                ego, ego_path, other, along_route(other, other_m), round(c.entry_margin_s / PREDICTION_STEP_S)
-            ):
-                return True
-        return False
+def _merge_speed(ego, c: ExpertConfig) -> float:
+    """When the route needs another lane of this road (an exit ahead), the speed of the car ahead in the
+    next lane over: alongside the gap behind it MOBIL finds the change safe, where racing past the whole
+    queue it never would. Infinite when no lane change is needed."""
+    if not ego.route or ego.route[0][2] is None or ego.route[0][:2] != ego.lane_index[:2]:
+        return float("inf")
+    step = int(np.sign(ego.route[0][2] - ego.lane_index[2]))
+    if step == 0:
+        return float("inf")
+    side = (*ego.lane_index[:2], ego.lane_index[2] + step)
+    ahead, _ = ego.road.neighbour_vehicles(ego, side)
+    if ahead is None or ego.lane_distance_to(ahead) > c.merge_lookahead_m:
+        return float("inf")
+    return max(float(ahead.speed), c.merge_min_speed_mps)
 
-    def _must_yield(self, world) -> bool:
-        """Time-to-collision check against every nearby car, along both cars' routes (not just the lane
-        leader IDM sees): brake when a conflict is predicted and we would not clear it first."""
-        c = self.config
-        ego = world.ego
-        times = np.arange(PREDICTION_STEP_S, c.yield_horizon_s + 1e-9, PREDICTION_STEP_S)
-        ego_path = None
-        for other in world.env.unwrapped.road.vehicles:
-            if other is ego or np.linalg.norm(other.position - ego.position) > c.yield_radius_m:
-                continue
-            rel = other.position - ego.position
-            if np.dot(rel, ego.direction) < -ego.LENGTH:  # behind us: theirs to avoid
-                continue
-            if ego_path is None:
-                ego_path = _predict(ego, times)
-            other_path = _predict(other, times)
-            gaps = np.linalg.norm(ego_path - other_path, axis=1)
-            hit = np.flatnonzero(gaps < c.yield_gap_m)
-            if hit.size and (other.crashed or np.linalg.norm(other_path[hit[0]] - other.position) > 1.0):
-                return True  # a moving car reaches the conflict point with us (let it pass), or a wreck is there
-        return False
+
+def _gap_too_short(world, cruise_mps: float, c: ExpertConfig) -> bool:
+    """Gap acceptance at a stop line: would another car's footprint overlap ours within entry_margin_s of
+    the same moment if we drove on along our route, speeding up as IDM does to cruise_mps? Cars with right of way
+    are predicted at constant speed; cars that should yield to us, braking as hard as they comfortably can
+    after a reaction time (they may not manage to stop). highway-env's own check predicts us at our
+    current speed, so a car waiting at the line sees no conflict and pulls out, and it has no margin."""
+    ego = world.ego
+    s_now = ego.lane.local_coordinates(ego.position)[0]
+    if ego.lane.length - s_now > c.entry_zone_m:
+        return False  # not at the stop line yet
+    times = np.arange(0.0, c.entry_horizon_s + 1e-9, PREDICTION_STEP_S)
+    travel_m = _free_road_travel_m(ego, times, min(cruise_mps, ego.lane.speed_limit or cruise_mps))
+    ego_path = along_route(ego, travel_m)
+    # the junction lane, then the exit
+    ahead = [lane[:2] for lane in ego.route or [] if lane[:2] != ego.lane_index[:2]]
+    ego_priority = _crossing_priority(ego)
+    for other in ego.road.vehicles:
+        if other is ego or np.linalg.norm(other.position - ego.position) > c.yield_radius_m:
+            continue
+        if other.lane_index[:2] == ego.lane_index[:2]:
+            continue  # in our lane: IDM follows it
+        if ahead and other.lane_index[1] == ahead[0][1] and other.speed < c.exit_queue_speed_mps:
+            return True  # someone slow is heading into our exit: don't block the junction behind it
+        v = max(other.speed, 0.0)
+        if _crossing_priority(other) >= ego_priority:
+            other_m = v * times  # it has right of way: it drives on
+        else:  # it should yield to us: it brakes, late
+            braking_s = np.clip(times - c.other_reaction_s, 0.0, v / c.other_brake_mps2)
+            other_m = (
+                v * np.minimum(times, c.other_reaction_s) + v * braking_s - 0.5 * c.other_brake_mps2 * braking_s**2
+            )
+        if _footprints_meet(
+            ego, ego_path, other, along_route(other, other_m), round(c.entry_margin_s / PREDICTION_STEP_S)
+        ):
+            return True
+    return False
+
+
+def _must_yield(world, c: ExpertConfig) -> bool:
+    """Time-to-collision check against every nearby car, along both cars' routes (not just the lane
+    leader IDM sees): brake when a conflict is predicted and we would not clear it first."""
+    ego = world.ego
+    times = np.arange(PREDICTION_STEP_S, c.yield_horizon_s + 1e-9, PREDICTION_STEP_S)
+    ego_path = None
+    for other in world.env.unwrapped.road.vehicles:
+        if other is ego or np.linalg.norm(other.position - ego.position) > c.yield_radius_m:
+            continue
+        rel = other.position - ego.position
+        if np.dot(rel, ego.direction) < -ego.LENGTH:  # behind us: theirs to avoid
+            continue
+        if ego_path is None:
+            ego_path = _predict(ego, times)
+        other_path = _predict(other, times)
+        gaps = np.linalg.norm(ego_path - other_path, axis=1)
+        hit = np.flatnonzero(gaps < c.yield_gap_m)
+        if hit.size and (other.crashed or np.linalg.norm(other_path[hit[0]] - other.position) > 1.0):
+            return True  # a moving car reaches the conflict point with us (let it pass), or a wreck is there
+    return False
 
 
 PREDICTION_STEP_S = 0.25

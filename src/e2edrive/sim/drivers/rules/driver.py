@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from e2edrive.model.control import WHEELBASE_M, pursuit_steer_rad
-from e2edrive.model.io import FRAME_DT_S
-from e2edrive.sim.camera import CameraConfig
+from e2edrive.core.camera import CameraConfig
+from e2edrive.core.control import WHEELBASE_M, pursuit_steer_rad
+from e2edrive.core.io import FRAME_DT_S
+from e2edrive.core.policy import MAX_ACCEL_MPS2, Action, Observation
 from e2edrive.sim.drivers.rules import lanes, obstacles
 from e2edrive.sim.drivers.rules.ground import GroundProjector
 from e2edrive.sim.drivers.rules.segment import segment
-from e2edrive.sim.policy import MAX_ACCEL_MPS2, Action, Observation
 from e2edrive.sim.rig import FRONT
 
 COMMAND_HEADING_RAD = {"left": math.pi / 2, "straight": 0.0, "right": -math.pi / 2}

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from e2edrive.sim.camera import CameraConfig
+from e2edrive.core.camera import CameraConfig
 
 MAX_RANGE_M = 80.0
 """Pixels whose ground point lies farther than this are left out (too few pixels per metre to trust)."""

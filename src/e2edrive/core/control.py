@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from e2edrive.model import io
-from e2edrive.sim.policy import Action
+from e2edrive.core import io
+from e2edrive.core.policy import Action
 
 WHEELBASE_M = 5.0
 """highway-env's kinematic bicycle uses the car length (5 m) with the centre of mass in the middle."""

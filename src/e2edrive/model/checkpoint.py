@@ -3,40 +3,33 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from safetensors.torch import load_file, save_file
 
+from e2edrive.core.errors import UserError
+from e2edrive.core.files import atomic_path, atomic_write_json
 from e2edrive.model.net import DrivingNet, ModelConfig
 
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def save_checkpoint(run_dir: Path, model: DrivingNet, extra: dict) -> None:
+    """Write RUN/model.safetensors and RUN/config.json ({"model": its config, **extra}), each atomically."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = run_dir / f".{WEIGHTS}.tmp-{os.getpid()}"
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    save_file(state, str(tmp))
-    os.replace(tmp, run_dir / WEIGHTS)
-    atomic_write_text(run_dir / CONFIG, json.dumps({"model": model.config.to_json(), **extra}, indent=2))
+    with atomic_path(run_dir / WEIGHTS) as tmp:
+        save_file(state, str(tmp))
+    atomic_write_json(run_dir / CONFIG, {"model": model.config.to_json(), **extra})
 
 
 def load_model(run_dir: Path) -> tuple[DrivingNet, dict]:
     """Rebuild the network from config.json and load its safetensors weights, in eval mode."""
     run_dir = Path(run_dir)
+    if not is_run_dir(run_dir):
+        raise UserError(f"{run_dir} is not a training run: expected {WEIGHTS} and {CONFIG} in it")
     config = json.loads((run_dir / CONFIG).read_text())
     model = DrivingNet(ModelConfig.from_json(config["model"]))
     model.load_state_dict(load_file(str(run_dir / WEIGHTS)))
@@ -45,4 +38,4 @@ def load_model(run_dir: Path) -> tuple[DrivingNet, dict]:
 
 
 def is_run_dir(path: Path) -> bool:
-    return (Path(path) / WEIGHTS).exists() and (Path(path) / CONFIG).exists()
+    return (Path(path) / WEIGHTS).is_file() and (Path(path) / CONFIG).is_file()

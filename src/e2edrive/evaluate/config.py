@@ -1,0 +1,29 @@
+"""What a closed-loop evaluation drives: policy, scenario, held-out seeds, workers, world overrides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from e2edrive.core.errors import UserError
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    policy: str = "expert"
+    """'expert', 'rules', a run directory or an .onnx file (`policies.make_policy`)."""
+    scenario: str = "highway"
+    episodes: int = 10
+    seed: int = 10_000
+    """First held-out seed; episodes use seed..seed+episodes-1."""
+    workers: int = 2
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from e2edrive.policies import check_policy_spec
+        from e2edrive.sim.scenarios import get_scenario, scenario_overrides
+
+        scenario_overrides(get_scenario(self.scenario), self.overrides)
+        if self.episodes < 1 or self.workers < 1:
+            raise UserError(f"episodes={self.episodes} and workers={self.workers} must be >= 1")
+        check_policy_spec(self.policy)

@@ -1,0 +1,35 @@
+import pytest
+
+from e2edrive.core.errors import UserError
+from e2edrive.deploy.export import export_onnx
+from e2edrive.deploy.runtime.onnx_policy import OnnxPolicy
+from e2edrive.model.policy import TorchPolicy
+from e2edrive.policies import check_policy_spec, make_policy, needs_camera
+from e2edrive.sim.drivers.expert import ExpertPolicy
+from e2edrive.sim.drivers.rules import RulesPolicy
+
+
+@pytest.fixture(scope="module")
+def run_dir(untrained_run):
+    return untrained_run
+
+
+def test_each_spec_builds_its_policy(run_dir, tmp_path):
+    export_onnx(run_dir, tmp_path / "model.onnx")
+    assert isinstance(make_policy("expert"), ExpertPolicy) and make_policy("expert").privileged
+    assert isinstance(make_policy("rules"), RulesPolicy) and not make_policy("rules").privileged
+    assert isinstance(make_policy(str(run_dir)), TorchPolicy)
+    assert isinstance(make_policy(str(tmp_path / "model.onnx")), OnnxPolicy)
+    assert [needs_camera(s) for s in ("expert", "rules", str(run_dir))] == [False, True, True]
+
+
+def test_a_bad_spec_is_a_user_error_naming_what_was_expected(tmp_path):
+    with pytest.raises(UserError, match="not a training run: expected model.safetensors and config.json"):
+        check_policy_spec(str(tmp_path))
+    with pytest.raises(UserError, match="neither 'expert' nor 'rules'"):
+        make_policy(str(tmp_path / "no_such_run"))
+    with pytest.raises(UserError, match="no such ONNX file"):
+        make_policy(str(tmp_path / "missing.onnx"))
+    (tmp_path / "fake.onnx").write_text("not a model")
+    with pytest.raises(UserError, match="is not a loadable ONNX model"):
+        make_policy(str(tmp_path / "fake.onnx"))
