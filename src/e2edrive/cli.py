@@ -240,12 +240,12 @@ def export_cmd(
     workers: int = typer.Option(EvalConfig.workers, help="Worker processes for the closed-loop gate."),
 ) -> None:
     """Export a run to ONNX and check parity against torch (fails above the tolerance); optionally INT8."""
-    from e2edrive.deploy.export import ParityError, export_int8, export_onnx, int8_gate
+    from e2edrive.deploy.export import ExportError, export_int8, export_onnx, int8_gate
 
     fp32_path = out if out.suffix == ".onnx" else out / "model.onnx"
     try:
         report = export_onnx(run_dir, fp32_path)
-    except ParityError as exc:
+    except ExportError as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(1) from exc
     console.print(

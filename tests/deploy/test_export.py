@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from e2edrive.core import io
-from e2edrive.deploy.export import ParityError, export_onnx, parity_inputs
+from e2edrive.deploy.export import ExportError, ParityError, check_onnx, export_onnx, parity_inputs
 from e2edrive.deploy.runtime.onnx_policy import OnnxPolicy, make_session
 from e2edrive.model.checkpoint import load_model
 
@@ -26,6 +26,8 @@ def test_checkpoint_roundtrip_is_exact(run_dir):
 def test_onnx_parity_and_io_names(run_dir, tmp_path):
     report = export_onnx(run_dir, tmp_path / "model.onnx")
     assert report["max_abs_error"] < 1e-3
+    assert report["shapes"][io.OUTPUT_PLAN] == ["batch", io.PLAN_SIZE], "only the batch is symbolic"
+    assert report["shapes"][io.INPUT_FRAMES] == ["batch", *io.frames_shape(1)[1:]]
     session = make_session(tmp_path / "model.onnx")
     assert [i.name for i in session.get_inputs()] == [io.INPUT_FRAMES, io.INPUT_SPEED, io.INPUT_COMMAND]
     assert [o.name for o in session.get_outputs()] == [io.OUTPUT_PLAN]
@@ -61,3 +63,29 @@ def test_int8_quantization_is_calibrated_and_close(run_dir, tiny_clips, tmp_path
     (plan,) = session.run(None, parity_inputs(1))
     assert np.isfinite(plan).all()
     assert report["samples"] > 0 and np.isfinite(report["trajectory_abs_error_m"]["max"])
+
+
+def test_every_exported_model_passes_the_full_onnx_checker_and_runs_an_empty_batch(run_dir, tiny_clips, tmp_path):
+    import onnx
+
+    from e2edrive.deploy.export import export_int8
+
+    export_onnx(run_dir, tmp_path / "model.onnx")
+    export_int8(run_dir, tmp_path / "model.onnx", tmp_path / "model_int8.onnx", tiny_clips)
+    for name in ("model.onnx", "model_int8.onnx"):
+        model = onnx.load(str(tmp_path / name))
+        onnx.checker.check_model(model, full_check=True)
+        (plan,) = make_session(tmp_path / name).run(None, {k: v[:0] for k, v in parity_inputs(1).items()})
+        assert plan.shape == (0, io.PLAN_SIZE)
+        assert check_onnx(tmp_path / name)[io.OUTPUT_PLAN] == ["batch", io.PLAN_SIZE]
+
+
+def test_a_graph_with_a_symbolic_plan_size_is_refused(run_dir, tmp_path):
+    import onnx
+
+    export_onnx(run_dir, tmp_path / "model.onnx")
+    model = onnx.load(str(tmp_path / "model.onnx"))
+    model.graph.output[0].type.tensor_type.shape.dim[1].dim_param = "plan_size"
+    onnx.save(model, str(tmp_path / "symbolic.onnx"))
+    with pytest.raises(ExportError, match="expected"):
+        check_onnx(tmp_path / "symbolic.onnx")

@@ -29,7 +29,7 @@ LICENCES = {
 
 def _null_row(i: int, t: float) -> dict:
     row = {name: None for name in SIGNAL_COLUMNS}
-    row |= {"frame_index": i, "time_s": t, "command": "follow", "perturbed": False}
+    row |= {"frame_index": i, "time_s": t, "perturbed": False}  # no navigation command: declared missing
     return row
 
 
@@ -71,9 +71,7 @@ def ingest_video(video: Path, out_root: Path, clip_id: str | None = None) -> Pat
                 img = frame.to_image().resize((IMAGE_WIDTH_PX, IMAGE_HEIGHT_PX), Image.BILINEAR)
                 writer.add({"front": np.asarray(img, np.uint8)}, _null_row(i, i * FRAME_DT_S))
                 i += 1
-        missing = ["calibration"] + [
-            c for c in SIGNAL_COLUMNS if c not in ("frame_index", "time_s", "command", "perturbed")
-        ]
+        missing = ["calibration"] + [c for c in SIGNAL_COLUMNS if c not in ("frame_index", "time_s", "perturbed")]
         path = writer.commit(_real_meta(video.name, missing, "udacity", source_resolution=source))
     except BaseException:
         writer.abort()
@@ -129,6 +127,7 @@ def ingest_comma2k19(segment: Path, out_root: Path, clip_id: str | None = None) 
             writer.add({}, row)
         missing = [
             "video",
+            "command",
             "expert_steer_rad",
             "expert_accel_mps2",
             "lane_id",

@@ -14,8 +14,12 @@ PARITY_TOLERANCE = 1e-3
 """Max abs difference (metres / rad / m/s²) allowed between torch and ONNX Runtime outputs."""
 
 
-class ParityError(RuntimeError):
-    pass
+class ExportError(RuntimeError):
+    """The exported graph breaks the ONNX contract (checker, static shapes, empty batch)."""
+
+
+class ParityError(ExportError):
+    """ONNX Runtime and torch disagree beyond the tolerance."""
 
 
 def parity_inputs(batch: int, seed: int = 0) -> dict[str, np.ndarray]:
@@ -27,8 +31,56 @@ def parity_inputs(batch: int, seed: int = 0) -> dict[str, np.ndarray]:
     }
 
 
+INPUT_SHAPES = {
+    io.INPUT_FRAMES: io.frames_shape(1)[1:],
+    io.INPUT_SPEED: (1,),
+    io.INPUT_COMMAND: (io.N_COMMANDS,),
+}
+OUTPUT_SHAPES = {io.OUTPUT_PLAN: (io.PLAN_SIZE,)}
+"""Every dimension but the batch is static in the exported graph."""
+
+
+def _static_shapes(path: Path) -> None:
+    """Pin every non-batch dimension of the graph's inputs and outputs to its size (torch may leave symbols)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    for values, shapes in ((model.graph.input, INPUT_SHAPES), (model.graph.output, OUTPUT_SHAPES)):
+        for value in values:
+            dims = value.type.tensor_type.shape.dim
+            for dim, size in zip(dims[1:], shapes[value.name]):
+                dim.dim_value = size
+    onnx.save(model, str(path))
+
+
+def check_onnx(path: Path) -> dict:
+    """onnx's full checker (with shape inference), static shapes but the batch, and an empty batch runs (an
+    empty plan out, not a failed Reshape). Returns {name: shape}; raises ExportError on a violation."""
+    import onnx
+
+    from e2edrive.deploy.runtime.onnx_policy import make_session
+
+    model = onnx.load(str(path))
+    try:
+        onnx.checker.check_model(model, full_check=True)
+    except onnx.checker.ValidationError as exc:
+        raise ExportError(f"{path}: onnx checker: {exc}") from exc
+    shapes = {}
+    for value in [*model.graph.input, *model.graph.output]:
+        dims = [d.dim_value or d.dim_param for d in value.type.tensor_type.shape.dim]
+        expected = (INPUT_SHAPES | OUTPUT_SHAPES).get(value.name)
+        if expected is None or tuple(dims[1:]) != expected:
+            raise ExportError(f"{path}: {value.name} has shape {dims}, expected (batch, {expected})")
+        shapes[value.name] = dims
+    (plan,) = make_session(path).run([io.OUTPUT_PLAN], {k: v[:0] for k, v in parity_inputs(1).items()})
+    if plan.shape != (0, io.PLAN_SIZE):
+        raise ExportError(f"{path}: an empty batch gives a plan of shape {plan.shape}, expected (0, {io.PLAN_SIZE})")
+    return shapes
+
+
 def export_onnx(run_dir: Path, out_path: Path, tolerance: float = PARITY_TOLERANCE) -> dict:
-    """Export the run's network to out_path; raises ParityError when ORT and torch disagree."""
+    """Export the run's network to out_path; raises ParityError when ORT and torch disagree, ExportError when the
+    graph fails onnx's full checker or its static-shape contract. Nothing is written at out_path on failure."""
     import torch
 
     from e2edrive.deploy.runtime.onnx_policy import make_session
@@ -39,32 +91,30 @@ def export_onnx(run_dir: Path, out_path: Path, tolerance: float = PARITY_TOLERAN
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     example = {k: torch.from_numpy(v) for k, v in parity_inputs(1).items()}
+    inputs = parity_inputs(8, seed=1)
+    names = (io.INPUT_FRAMES, io.INPUT_SPEED, io.INPUT_COMMAND)
     with atomic_path(out_path) as tmp:
         torch.onnx.export(
             model,
-            (example[io.INPUT_FRAMES], example[io.INPUT_SPEED], example[io.INPUT_COMMAND]),
+            tuple(example[k] for k in names),
             str(tmp),
-            input_names=[io.INPUT_FRAMES, io.INPUT_SPEED, io.INPUT_COMMAND],
+            input_names=list(names),
             output_names=[io.OUTPUT_PLAN],
-            dynamic_axes={
-                name: {0: "batch"} for name in (io.INPUT_FRAMES, io.INPUT_SPEED, io.INPUT_COMMAND, io.OUTPUT_PLAN)
-            },
+            dynamic_axes={name: {0: "batch"} for name in (*names, io.OUTPUT_PLAN)},
             opset_version=io.ONNX_OPSET,
             dynamo=False,
         )
-    inputs = parity_inputs(8, seed=1)
-    session = make_session(out_path)
-    (ort_plan,) = session.run([io.OUTPUT_PLAN], inputs)
-    with torch.no_grad():
-        torch_plan = model(
-            *(torch.from_numpy(inputs[k]) for k in (io.INPUT_FRAMES, io.INPUT_SPEED, io.INPUT_COMMAND))
-        ).numpy()
-    max_abs = float(np.max(np.abs(ort_plan - torch_plan)))
-    report = {"onnx": str(out_path), "max_abs_error": max_abs, "tolerance": tolerance, "opset": io.ONNX_OPSET}
+        _static_shapes(tmp)
+        shapes = check_onnx(tmp)
+        (ort_plan,) = make_session(tmp).run([io.OUTPUT_PLAN], inputs)
+        with torch.no_grad():
+            torch_plan = model(*(torch.from_numpy(inputs[k]) for k in names)).numpy()
+        max_abs = float(np.max(np.abs(ort_plan - torch_plan)))
+        report = {"onnx": str(out_path), "max_abs_error": max_abs, "tolerance": tolerance, "opset": io.ONNX_OPSET}
+        report["shapes"] = shapes
+        if not np.isfinite(max_abs) or max_abs > tolerance:
+            raise ParityError(f"ONNX parity failed: max |torch - ort| = {max_abs:.3g} > {tolerance:g}")
     atomic_write_json(out_path.with_suffix(".json"), {**report, "run": str(run_dir), "config": config})
-    if not np.isfinite(max_abs) or max_abs > tolerance:
-        out_path.unlink(missing_ok=True)
-        raise ParityError(f"ONNX parity failed: max |torch - ort| = {max_abs:.3g} > {tolerance:g}")
     return report
 
 

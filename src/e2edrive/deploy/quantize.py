@@ -53,4 +53,7 @@ def quantize_int8(fp32_path: Path, int8_path: Path, samples: list[dict[str, np.n
             calibrate_method=CalibrationMethod.MinMax,
             nodes_to_exclude=float_nodes,
         )
+        from e2edrive.deploy.export import check_onnx
+
+        check_onnx(tmp)  # onnx's full checker, static shapes, an empty batch: before it is published
     prepped.unlink(missing_ok=True)

@@ -70,7 +70,7 @@ class DrivingNet(nn.Module):
         out = self.head(z).float()  # (B, PLAN_SIZE)
         # Trajectory = constant-speed straight-line prior + learned residual (metres).
         prior_x = speed_mps.float() * self.prior_times_s[None, :]  # (B, P)
-        prior = torch.stack([prior_x, torch.zeros_like(prior_x)], dim=-1).reshape(b, -1)
+        prior = torch.stack([prior_x, torch.zeros_like(prior_x)], dim=-1).reshape(b, 2 * io.TRAJECTORY_POINTS)
         traj = out[:, io.TRAJECTORY] + prior
         return torch.cat([traj, out[:, io.CONTROL]], dim=1)
 

@@ -2,13 +2,21 @@
 `import e2edrive.sim.gym_env` (or `gymnasium.make("e2edrive.sim.gym_env:e2edrive/highway-v0")`).
 
 Observation: Dict of the rig's camera frames ((H, W, 3) uint8 each), `speed_mps` (1,) float32 and
-`command` (index into model.io.COMMANDS). Action: [steer_rad (left positive), accel_mps2], physical units.
-Reward: metres travelled this step / REWARD_SCALE_M, and COLLISION_REWARD on a crash (imitation learners
-ignore it; RL gets a usable default). info carries the privileged state for experts and metrics.
+`command` (index into core.io.COMMANDS). Action: [steer_rad (left positive), accel_mps2] in physical units, or
+with `normalize_actions=True` (what RL libraries such as Stable-Baselines3 expect) both in [-1, 1], scaled to
+the car's limits (MAX_STEER_RAD, MAX_ACCEL_MPS2). Reward: metres travelled this step / REWARD_SCALE_M, and
+COLLISION_REWARD on a crash (imitation learners ignore it; RL gets a usable default).
+
+info holds plain, picklable values only (ego pose and status, command, time, arrived, success), so vector envs
+in subprocesses work; the simulator itself, for privileged experts, is `env.unwrapped.world`. Each env builds
+its own Panda3D renderer, in the process that steps it.
+
+    env = gym.make("e2edrive/highway-v0", normalize_actions=True)   # e.g. for stable_baselines3.PPO
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import gymnasium as gym
@@ -34,9 +42,11 @@ class DrivingEnv(gym.Env):
         rig: str = "front",
         overrides: dict[str, Any] | None = None,
         render_mode: str | None = None,
+        normalize_actions: bool = False,
     ) -> None:
         self.world = World(get_scenario(scenario), overrides, get_rig(rig))
         self.render_mode = render_mode
+        self.normalize_actions = normalize_actions
         cams = {c.name: spaces.Box(0, 255, (c.height_px, c.width_px, 3), np.uint8) for c in self.world.cameras}
         self.observation_space = spaces.Dict(
             {
@@ -45,10 +55,9 @@ class DrivingEnv(gym.Env):
                 "command": spaces.Discrete(len(COMMANDS)),
             }
         )
-        self.action_space = spaces.Box(
-            np.array([-MAX_STEER_RAD, -MAX_ACCEL_MPS2], np.float32),
-            np.array([MAX_STEER_RAD, MAX_ACCEL_MPS2], np.float32),
-        )
+        self._action_scale = np.array([MAX_STEER_RAD, MAX_ACCEL_MPS2], np.float32)
+        high = np.ones(2, np.float32) if normalize_actions else self._action_scale
+        self.action_space = spaces.Box(-high, high)
         self._last_frames: dict[str, np.ndarray] = {}
 
     def _obs(self, observation) -> dict:
@@ -60,7 +69,13 @@ class DrivingEnv(gym.Env):
         }
 
     def _info(self) -> dict:
-        return {"ego": self.world.ego_state(), "world": self.world, "arrived": self.world.arrived}
+        """Plain values only (picklable, for subprocess vector envs); the world is env.unwrapped.world."""
+        return {
+            "ego": asdict(self.world.ego_state()),
+            "command": self.world.command,
+            "time_s": self.world.time_s,
+            "arrived": bool(self.world.arrived),
+        }
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -68,13 +83,14 @@ class DrivingEnv(gym.Env):
         return self._obs(self.world.reset(episode_seed)), self._info()
 
     def step(self, action):
+        action = np.asarray(action, np.float32) * (self._action_scale if self.normalize_actions else 1.0)
         before = self.world.ego_state()
         observation = self.world.step(Action(float(action[0]), float(action[1])))
         after = self.world.ego_state()
         reward = float(np.hypot(after.x_m - before.x_m, after.y_m - before.y_m)) / REWARD_SCALE_M
         if after.crashed:
             reward += COLLISION_REWARD
-        info = {**self._info(), "success": self.world.success()}
+        info = {**self._info(), "success": bool(self.world.success())}
         return self._obs(observation), reward, self.world.terminated, self.world.truncated, info
 
     def render(self):
