@@ -58,7 +58,7 @@ if __name__ == "__main__":
         gen = torch.Generator().manual_seed(0)
         t = time.perf_counter()
         for _ in range(BATCHES):
-            data.batch(torch.randint(0, len(data), (BATCH,), generator=gen))
+            data.batch(torch.randint(0, len(data), (BATCH,), generator=gen))  # pread from the decoded cache
         ours = BATCHES * BATCH / (time.perf_counter() - t)
         clips = list_clips(root)
         rng = np.random.default_rng(0)
@@ -68,7 +68,7 @@ if __name__ == "__main__":
             decode_window(clip / "front.mp4", int(rng.integers(0, 150)))
         seek = SEEK_SAMPLES / (time.perf_counter() - t)
     print(
-        f"dataset build: first {first_load_s:.2f} s (decode + cache), again {cached_load_s:.2f} s (memory-mapped cache)"
+        f"dataset build: first {first_load_s:.2f} s (decode + cache), again {cached_load_s:.2f} s (cache on disk)"
     )
     print(f"cached loader:          {ours:9.1f} samples/s")
     print(f"seek + decode loader:   {seek:9.1f} samples/s")

@@ -45,13 +45,12 @@ def interleaved_percentiles(fns: dict) -> dict[str, tuple[float, float]]:
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
-    inputs = parity_inputs(1)
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         if len(sys.argv) > 1:
             run = Path(sys.argv[1])
             model, config = load_model(run)
-            samples = calibration_samples(Path(config["data"][0]))
+            samples = calibration_samples([Path(p) for p in config["data"]], model.config)
         else:
             torch.manual_seed(0)
             run = d
@@ -65,11 +64,13 @@ if __name__ == "__main__":
                     m.running_var.uniform_(0.5, 1.5)
             save_checkpoint(run, model, {})
             samples = [parity_inputs(1, seed=s) for s in range(32)]
+        inputs = parity_inputs(1, config=model.config)
         export_onnx(run, d / "model.onnx")
         quantize_int8(d / "model.onnx", d / "model_int8.onnx", samples)
         fp32 = make_session(d / "model.onnx", threads=1)
         int8 = make_session(d / "model_int8.onnx", threads=1)
-        args = [torch.from_numpy(inputs[k]) for k in (io.INPUT_FRAMES, io.INPUT_SPEED, io.INPUT_COMMAND)]
+        frames = [torch.from_numpy(inputs[io.frames_input(c)]) for c in model.config.camera_names]
+        args = (frames, torch.from_numpy(inputs[io.INPUT_SPEED]), torch.from_numpy(inputs[io.INPUT_COMMAND]))
         with torch.no_grad():
             r = interleaved_percentiles(
                 {

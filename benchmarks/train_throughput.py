@@ -29,7 +29,7 @@ def samples_per_s(bf16: bool) -> float:
         if i == WARMUP:
             t = time.perf_counter()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            plan = model(batch["frames"], batch["speed_mps"], batch["command"])
+            plan = model([batch["frames"]], batch["speed_mps"], batch["command"])
         loss, _ = plan_loss(plan.float(), batch)
         opt.zero_grad()
         loss.backward()

@@ -4,7 +4,7 @@ from e2edrive.core.errors import UserError
 from e2edrive.deploy.export import export_onnx
 from e2edrive.deploy.runtime.onnx_policy import OnnxPolicy
 from e2edrive.model.policy import TorchPolicy
-from e2edrive.policies import check_policy_spec, make_policy, needs_camera
+from e2edrive.policies import check_policy_spec, make_policy, policy_cameras
 from e2edrive.sim.drivers.expert import ExpertPolicy
 from e2edrive.sim.drivers.rules import RulesPolicy
 
@@ -20,7 +20,8 @@ def test_each_spec_builds_its_policy(run_dir, tmp_path):
     assert isinstance(make_policy("rules"), RulesPolicy) and not make_policy("rules").privileged
     assert isinstance(make_policy(str(run_dir)), TorchPolicy)
     assert isinstance(make_policy(str(tmp_path / "model.onnx")), OnnxPolicy)
-    assert [needs_camera(s) for s in ("expert", "rules", str(run_dir))] == [False, True, True]
+    assert [policy_cameras(s) for s in ("expert", "rules", str(run_dir))] == [(), ("front",), ("front",)]
+    assert policy_cameras(str(tmp_path / "model.onnx")) == ("front",)
 
 
 def test_a_bad_spec_is_a_user_error_naming_what_was_expected(tmp_path):

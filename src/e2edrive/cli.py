@@ -26,6 +26,7 @@ from e2edrive.demo import DemoConfig
 from e2edrive.deploy.runtime.drive import DriveConfig
 from e2edrive.evaluate.config import EvalConfig
 from e2edrive.fleet.config import CollectConfig
+from e2edrive.model.config import ModelConfig
 from e2edrive.train.config import TrainConfig
 
 app = typer.Typer(
@@ -213,19 +214,63 @@ def collect_cmd(
 
 @app.command("train")
 def train_cmd(
-    data: Path = typer.Option(..., help="Directory of clips, or a built dataset."),
-    out: Path = typer.Option(..., help="Run directory for the checkpoint."),
+    data: list[Path] = typer.Option(..., help="Directory of clips, or a built dataset (repeatable)."),
+    out: Path = typer.Option(..., help="Run directory: checkpoints, logs, final model; rerun to resume."),
     minutes: float = typer.Option(TrainConfig.minutes, help="Training time budget in minutes."),
     max_steps: int = typer.Option(TrainConfig.max_steps, help="Upper bound on optimizer steps."),
-    batch_size: int = typer.Option(TrainConfig.batch_size, help="Batch size."),
+    batch_size: int = typer.Option(TrainConfig.batch_size, help="Samples per micro-batch on each process."),
+    accumulate: int = typer.Option(TrainConfig.accumulate, help="Micro-batches per optimizer step."),
     seed: int = typer.Option(TrainConfig.seed, help="Seed for initialisation and sampling."),
+    cameras: str = typer.Option(",".join(ModelConfig().camera_names), help="Input cameras, comma-separated."),
+    context: str = typer.Option(
+        ",".join(map(str, ModelConfig().context_offsets_frames)), help="Context frames relative to now, e.g. -4,-2,0."
+    ),
+    balance: bool = typer.Option(TrainConfig.balance, help="Sample every scenario x command pair equally."),
+    save_every: int = typer.Option(TrainConfig.save_every, help="Steps between checkpoints (RUN/checkpoints/)."),
+    workers: int = typer.Option(TrainConfig.workers, help="DataLoader worker processes reading frames."),
+    device: str = typer.Option(TrainConfig.device, help="'auto', 'cpu' or 'cuda'."),
+    nproc: int = typer.Option(1, help="Processes on this machine (launched through torchrun, DDP)."),
+    nnodes: int = typer.Option(1, help="Machines in the job (each runs this command with its --node-rank)."),
+    node_rank: int = typer.Option(0, help="This machine's rank among --nnodes."),
+    master_addr: str = typer.Option("127.0.0.1", help="Address of the rank-0 machine (--nnodes > 1)."),
+    master_port: int = typer.Option(29500, help="Port of the rank-0 machine (--nnodes > 1)."),
 ) -> None:
-    """Train the driving network on recorded clips (bf16 autocast + channels_last on CPU)."""
+    """Train the driving network on recorded clips: streamed from disk, DDP under torchrun, resumable."""
+    if nproc > 1 or nnodes > 1:  # the same command on every rank, started by torchrun
+        from e2edrive.train.launch import torchrun
+
+        args = [arg for p in data for arg in ("--data", str(p))] + ["--out", str(out), "--minutes", str(minutes)]
+        args += ["--max-steps", str(max_steps), "--batch-size", str(batch_size), "--accumulate", str(accumulate)]
+        args += ["--seed", str(seed), "--cameras", cameras, "--context", context, "--save-every", str(save_every)]
+        args += ["--workers", str(workers), "--device", device, "--balance" if balance else "--no-balance"]
+        raise typer.Exit(torchrun(args, nproc, nnodes, node_rank, master_addr, master_port))
+    from dataclasses import replace
+
+    from e2edrive.model.config import CameraInput
     from e2edrive.train.loop import train
 
-    config = TrainConfig(minutes=minutes, max_steps=max_steps, batch_size=batch_size, seed=seed)
+    try:
+        offsets = tuple(int(x) for x in context.split(","))
+    except ValueError as exc:
+        raise UserError(f"--context {context!r}: expected comma-separated integers, e.g. -4,-2,0") from exc
+    model = replace(
+        ModelConfig(), cameras=tuple(CameraInput(c.strip()) for c in cameras.split(",")), context_offsets_frames=offsets
+    )
+    config = TrainConfig(
+        minutes=minutes,
+        max_steps=max_steps,
+        batch_size=batch_size,
+        accumulate=accumulate,
+        seed=seed,
+        balance=balance,
+        save_every=save_every,
+        workers=workers,
+        device=device,
+        model=model,
+    )
     summary = train(data, out, config)
-    console.print_json(json.dumps({k: v for k, v in summary.items() if not k.endswith("_clips")}))
+    if summary.get("world_size", 1) == 1 or int(os.environ.get("RANK", "0")) == 0:
+        console.print_json(json.dumps({k: v for k, v in summary.items() if not k.endswith("_clips")}))
 
 
 @app.command("export")
@@ -328,11 +373,13 @@ def drive_cmd(
     config = DriveConfig(rate_hz=rate, monitor=monitor, max_cycles=max_cycles, assumed_speed_mps=speed)
     is_sim = source == "sim"
     if is_sim:
+        from e2edrive.deploy.runtime.onnx_policy import make_session, session_cameras
         from e2edrive.deploy.sim_source import SimSource
         from e2edrive.sim.overrides import parse_overrides
 
         overrides = parse_overrides(set_)
-        sources = (SimSource(scenario, s, rate, overrides) for s in range(seed, seed + episodes))
+        cameras = tuple(name for name, _ in session_cameras(make_session(path))[0])
+        sources = (SimSource(scenario, s, rate, overrides, cameras) for s in range(seed, seed + episodes))
     else:
         from e2edrive.deploy.runtime.sources import VideoSource
 

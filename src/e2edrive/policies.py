@@ -53,5 +53,22 @@ def make_policy(spec: str) -> Policy:
     return TorchPolicy(Path(spec))
 
 
-def needs_camera(spec: str) -> bool:
-    return spec != "expert"
+def policy_cameras(spec: str) -> tuple[str, ...]:
+    """The cameras a policy reads: none for the expert, the front camera for the rules driver, what a trained
+    model's config (a run) or its inputs (an .onnx) name."""
+    check_policy_spec(spec)
+    if spec == "expert":
+        return ()
+    if spec == "rules":
+        return ("front",)
+    path = Path(spec)
+    if path.suffix == ".onnx":
+        from e2edrive.deploy.runtime.onnx_policy import make_session, session_cameras
+
+        return tuple(name for name, _ in session_cameras(make_session(path))[0])
+    import json
+
+    from e2edrive.model.checkpoint import CONFIG
+
+    model = json.loads((path / CONFIG).read_text())["model"]
+    return tuple(c["name"] for c in model.get("cameras", [{"name": "front"}]))

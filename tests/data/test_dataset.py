@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from e2edrive.core import io
+from e2edrive.core.errors import UserError
 from e2edrive.data.clip import future_trajectory, list_clips, read_clip
 from e2edrive.data.dataset import ClipDataset, DatasetConfig, split_of
 
@@ -10,7 +11,8 @@ from e2edrive.data.dataset import ClipDataset, DatasetConfig, split_of
 def test_sample_shapes_and_types(tiny_clips):
     ds = ClipDataset(tiny_clips, DatasetConfig("all"))
     s = ds[0]
-    assert s["frames"].shape == io.frames_shape(1)[1:] and s["frames"].dtype == torch.uint8
+    assert s["frames"]["front"].shape == io.frames_shape(1)[1:] and s["frames"]["front"].dtype == torch.uint8
+    assert ds.scenarios == ["highway"] and s["scenario"].item() == 0
     assert s["speed_mps"].shape == (1,)
     assert s["command"].shape == (io.N_COMMANDS,) and s["command"].sum() == 1
     assert s["trajectory"].shape == (io.TRAJECTORY_POINTS, 2)
@@ -26,12 +28,12 @@ def test_frames_and_labels_are_time_aligned(tiny_clips):
     t = 6
     s = ds[t]
     for k, off in enumerate(io.CONTEXT_OFFSETS_FRAMES):
-        assert torch.equal(s["frames"][k], torch.from_numpy(video[t + off]).permute(2, 0, 1))
+        assert torch.equal(s["frames"]["front"][k], torch.from_numpy(video[t + off]).permute(2, 0, 1))
     assert s["speed_mps"].item() == pytest.approx(clip.signals["speed_mps"][t])
     assert s["controls"][0].item() == pytest.approx(clip.signals["expert_steer_rad"][t], abs=1e-6)
     # first point is 0.5 s ahead: roughly speed * 0.5 s forward
     assert s["trajectory"][0, 0].item() == pytest.approx(clip.signals["speed_mps"][t] * 0.5, rel=0.15)
-    first = ds[0]["frames"]  # context before the clip start repeats frame 0
+    first = ds[0]["frames"]["front"]  # context before the clip start repeats frame 0
     assert torch.equal(first[0], first[-1])
 
 
@@ -61,3 +63,43 @@ def test_corrupt_clip_is_skipped_with_a_warning(tiny_clips, tmp_path):
     with pytest.warns(UserWarning, match="skipping clip"):
         ds = ClipDataset(tmp_path, DatasetConfig("all"))
     assert len(ds.clip_names) == 1
+
+
+def test_a_batch_equals_its_samples_and_context_offsets_come_from_the_config(tiny_clips):
+    ds = ClipDataset(tiny_clips, DatasetConfig("all", context_offsets_frames=(-9, -3, -1, 0)))
+    batch = ds[[7, 3, 30]]
+    assert batch["frames"]["front"].shape == (3, 4, 3, io.IMAGE_HEIGHT_PX, io.IMAGE_WIDTH_PX)
+    for b, i in enumerate([7, 3, 30]):
+        one = ds[i]
+        assert torch.equal(batch["frames"]["front"][b], one["frames"]["front"])
+        assert torch.equal(batch["trajectory"][b], one["trajectory"])
+    video = read_clip(list_clips(tiny_clips)[0]).video()
+    assert torch.equal(batch["frames"]["front"][0, 0], torch.from_numpy(video[0]).permute(2, 0, 1)), "7 - 9 < 0"
+    assert torch.equal(batch["frames"]["front"][0, 1], torch.from_numpy(video[4]).permute(2, 0, 1))
+
+
+def test_several_directories_and_a_camera_the_data_lacks(tiny_clips, tmp_path):
+    import shutil
+
+    for i, clip in enumerate(list_clips(tiny_clips)[:2]):
+        shutil.copytree(clip, tmp_path / f"dir{i}" / clip.name)
+    ds = ClipDataset([tmp_path / "dir0", tmp_path / "dir1"], DatasetConfig("all"))
+    assert len(ds.clip_names) == 2
+    with pytest.raises(UserError, match="has no left camera, which the model reads"):
+        ClipDataset(tiny_clips, DatasetConfig("all", cameras=("front", "left")))
+
+
+def test_balanced_weights_give_each_scenario_and_command_the_same_share(tiny_clips):
+    ds = ClipDataset(tiny_clips, DatasetConfig("all"))
+    w = ds.balanced_weights().numpy()
+    keys = ds.sample_scenarios * io.N_COMMANDS + ds.sample_commands
+    shares = {k: w[keys == k].sum() for k in np.unique(keys)}
+    assert np.allclose(list(shares.values()), 1.0)
+
+
+def test_reading_frames_maps_nothing_so_memory_does_not_grow_with_the_data(tiny_clips):
+    """Frames are read with pread: no mapping of the frame files appears in the process's memory map."""
+    ds = ClipDataset(tiny_clips, DatasetConfig("all"))
+    ds[list(range(0, len(ds), 3))]
+    maps = open("/proc/self/maps").read()
+    assert ".cache/frames" not in maps

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -6,6 +8,8 @@ from e2edrive.core import io
 from e2edrive.deploy.export import ExportError, ParityError, check_onnx, export_onnx, parity_inputs
 from e2edrive.deploy.runtime.onnx_policy import OnnxPolicy, make_session
 from e2edrive.model.checkpoint import load_model
+
+FRONT = io.frames_input("front")
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +21,7 @@ def test_checkpoint_roundtrip_is_exact(run_dir):
     a, _ = load_model(run_dir)
     b, _ = load_model(run_dir)
     x = parity_inputs(2)
-    args = [torch.from_numpy(x[k]) for k in (io.INPUT_FRAMES, io.INPUT_SPEED, io.INPUT_COMMAND)]
+    args = ([torch.from_numpy(x[FRONT])], torch.from_numpy(x[io.INPUT_SPEED]), torch.from_numpy(x[io.INPUT_COMMAND]))
     with torch.no_grad():
         assert torch.equal(a(*args), b(*args))
     assert not list(run_dir.glob("*.pt")) and not list(run_dir.glob("*.pkl"))
@@ -27,9 +31,11 @@ def test_onnx_parity_and_io_names(run_dir, tmp_path):
     report = export_onnx(run_dir, tmp_path / "model.onnx")
     assert report["max_abs_error"] < 1e-3
     assert report["shapes"][io.OUTPUT_PLAN] == ["batch", io.PLAN_SIZE], "only the batch is symbolic"
-    assert report["shapes"][io.INPUT_FRAMES] == ["batch", *io.frames_shape(1)[1:]]
+    assert report["shapes"][FRONT] == ["batch", *io.frames_shape(1)[1:]]
     session = make_session(tmp_path / "model.onnx")
-    assert [i.name for i in session.get_inputs()] == [io.INPUT_FRAMES, io.INPUT_SPEED, io.INPUT_COMMAND]
+    assert [i.name for i in session.get_inputs()] == [FRONT, io.INPUT_SPEED, io.INPUT_COMMAND]
+    meta = session.get_modelmeta().custom_metadata_map
+    assert json.loads(meta[io.METADATA_CONTEXT]) == list(io.CONTEXT_OFFSETS_FRAMES)
     assert [o.name for o in session.get_outputs()] == [io.OUTPUT_PLAN]
     (plan,) = session.run(None, parity_inputs(3))
     assert plan.shape == (3, io.PLAN_SIZE)
@@ -87,5 +93,5 @@ def test_a_graph_with_a_symbolic_plan_size_is_refused(run_dir, tmp_path):
     model = onnx.load(str(tmp_path / "model.onnx"))
     model.graph.output[0].type.tensor_type.shape.dim[1].dim_param = "plan_size"
     onnx.save(model, str(tmp_path / "symbolic.onnx"))
-    with pytest.raises(ExportError, match="expected"):
+    with pytest.raises(ExportError, match="every dimension but the batch must be static"):
         check_onnx(tmp_path / "symbolic.onnx")

@@ -20,7 +20,7 @@ def _samples(count: int, seed: int) -> list[dict[str, np.ndarray]]:
     for _ in range(count):
         x = parity_inputs(1, seed=int(rng.integers(1 << 30)))
         base = rng.integers(40, 200)
-        x[io.INPUT_FRAMES] = np.clip(base + rng.normal(0, 20, io.frames_shape(1)), 0, 255).astype(np.uint8)
+        x[io.frames_input("front")] = np.clip(base + rng.normal(0, 20, io.frames_shape(1)), 0, 255).astype(np.uint8)
         out.append(x)
     return out
 
@@ -35,7 +35,7 @@ def test_int8_model_keeps_the_io_quantizes_wide_layers_and_leaves_the_stem_float
     quantized = [c for c in convs if c.input[0] in produced_by_dq]
     assert convs and convs[0].input[0] not in produced_by_dq, "the 3-channel stem conv stays float"
     assert len(quantized) >= len(convs) - 1, "every conv after the stem runs on quantized activations"
-    assert [i.name for i in graph.input] == [io.INPUT_FRAMES, io.INPUT_SPEED, io.INPUT_COMMAND]
+    assert [i.name for i in graph.input] == [io.frames_input("front"), io.INPUT_SPEED, io.INPUT_COMMAND]
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")], "no temp files left behind"
 
 

@@ -5,14 +5,15 @@ import torch
 from e2edrive.core import io
 from e2edrive.core.control import FrameContext, plan_to_action, point_at_distance
 from e2edrive.data.dataset import ClipDataset, DatasetConfig
-from e2edrive.model.net import DrivingNet, ModelConfig, plan_loss
+from e2edrive.model.config import ModelConfig
+from e2edrive.model.net import DrivingNet, plan_loss
 
 
 def test_output_shape_and_straight_prior():
     torch.manual_seed(0)
     model = DrivingNet().eval()
     frames = torch.zeros(io.frames_shape(2), dtype=torch.uint8)
-    plan = model(frames, torch.tensor([[10.0], [20.0]]), torch.zeros(2, io.N_COMMANDS))
+    plan = model([frames], torch.tensor([[10.0], [20.0]]), torch.zeros(2, io.N_COMMANDS))
     assert plan.shape == (2, io.PLAN_SIZE)
     traj = plan[:, io.TRAJECTORY].reshape(2, io.TRAJECTORY_POINTS, 2)
     assert traj[1, -1, 0] > traj[0, -1, 0]  # faster car, longer path
@@ -24,10 +25,12 @@ def test_training_steps_lower_the_loss_on_a_tiny_set(tiny_clips):
     model = DrivingNet(ModelConfig(dropout=0.0))
     opt = torch.optim.AdamW(model.parameters(), 1e-3)
     batch = ds.batch(torch.arange(0, len(ds), max(1, len(ds) // 32)))
+    batch.pop("frames")["front"]
+    batch["frames"] = ds.batch(torch.arange(0, len(ds), max(1, len(ds) // 32)))["frames"]["front"].contiguous()
     snapshot = {k: v.clone() for k, v in batch.items()}
     losses = []
     for _ in range(40):
-        loss, parts = plan_loss(model(batch["frames"], batch["speed_mps"], batch["command"]), batch)
+        loss, parts = plan_loss(model([batch["frames"]], batch["speed_mps"], batch["command"]), batch)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -71,4 +74,19 @@ def test_frame_context_orders_oldest_first_and_resets():
 def test_config_rejects_a_stem_that_does_not_divide_the_image():
     with pytest.raises(ValueError, match="stem_patch_px=7"):
         ModelConfig(stem_patch_px=7)
-    assert ModelConfig().feature_hw == (6, 10)
+    assert ModelConfig().feature_hw(ModelConfig().cameras[0]) == (6, 10)
+
+
+def test_a_model_reads_the_cameras_and_context_its_config_names():
+    from e2edrive.model.config import CameraInput
+
+    config = ModelConfig(
+        cameras=(CameraInput("front"), CameraInput("front_wide", 96, 192)), context_offsets_frames=(-2, 0)
+    )
+    model = DrivingNet(config).eval()
+    front = torch.zeros(io.frames_shape(2, 2), dtype=torch.uint8)
+    wide = torch.zeros(io.frames_shape(2, 2, 96, 192), dtype=torch.uint8)
+    assert model([front, wide], torch.ones(2, 1), torch.zeros(2, io.N_COMMANDS)).shape == (2, io.PLAN_SIZE)
+    assert ModelConfig.from_json(config.to_json()) == config
+    old = {k: v for k, v in ModelConfig().to_json().items() if k not in ("cameras", "context_offsets_frames")}
+    assert ModelConfig.from_json(old) == ModelConfig(), "configs saved before cameras were named read as front"

@@ -41,7 +41,7 @@ def test_plan_equals_the_network_on_the_stacked_context(policy):
     )
     with torch.no_grad():
         expected = policy.model(
-            torch.from_numpy(stack[None]), torch.tensor([[20.0]]), torch.from_numpy(io.command_one_hot("left")[None])
+            [torch.from_numpy(stack[None])], torch.tensor([[20.0]]), torch.from_numpy(io.command_one_hot("left")[None])
         )[0].numpy()
     np.testing.assert_allclose(plan, expected, rtol=0, atol=1e-6)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from e2edrive.core import io
+from e2edrive.core.errors import UserError
 from e2edrive.core.policy import Action
 
 WHEELBASE_M = 5.0
@@ -67,33 +68,71 @@ def pursuit_steer_rad(x_m: float, y_m: float) -> float:
 
 
 class FrameContext:
-    """Ring of the last frames, stacked as the model's (T, C, H, W) uint8 input. Call reset() per episode.
+    """Ring of the last frames of one camera, stacked as the model's (T, C, H, W) uint8 input. Call reset()
+    per episode.
 
-    rate_hz: how often push() is called. The model's context offsets are in FRAME_RATE_HZ frames, so at
-    20 Hz every other frame is skipped; the rate must be a whole multiple of FRAME_RATE_HZ.
+    rate_hz: how often push() is called. The context offsets are in FRAME_RATE_HZ frames, so at 20 Hz every
+    other frame is skipped; the rate must be a whole multiple of FRAME_RATE_HZ.
+    shape_hwc: the camera's (H, W, C) frames.
     """
 
-    def __init__(self, rate_hz: float = io.FRAME_RATE_HZ) -> None:
+    def __init__(
+        self,
+        rate_hz: float = io.FRAME_RATE_HZ,
+        offsets_frames: tuple[int, ...] = io.CONTEXT_OFFSETS_FRAMES,
+        shape_hwc: tuple[int, int, int] = (io.IMAGE_HEIGHT_PX, io.IMAGE_WIDTH_PX, io.IMAGE_CHANNELS),
+    ) -> None:
         ratio = rate_hz / io.FRAME_RATE_HZ
         if ratio < 1 or abs(ratio - round(ratio)) > 1e-9:
             raise ValueError(f"rate_hz={rate_hz} must be a whole multiple of {io.FRAME_RATE_HZ} Hz")
-        self._offsets = [off * round(ratio) for off in io.CONTEXT_OFFSETS_FRAMES]
+        if not offsets_frames or max(offsets_frames) > 0:
+            raise ValueError(f"context offsets {offsets_frames} must be frames at or before now (<= 0)")
+        self.shape_hwc = tuple(shape_hwc)
+        self._offsets = [off * round(ratio) for off in offsets_frames]
         self._depth = -min(self._offsets) + 1
         self._frames: list[np.ndarray] = []
-        self._out = np.zeros(io.frames_shape(1)[1:], np.uint8)
+        h, w, c = self.shape_hwc
+        self._out = np.zeros((len(self._offsets), c, h, w), np.uint8)
 
     def reset(self) -> None:
         self._frames = []
 
     def push(self, frame_hwc: np.ndarray) -> np.ndarray:
         """Add this step's (H, W, C) frame; returns the (T, C, H, W) stack (first frame repeated at start)."""
-        if frame_hwc.shape != (io.IMAGE_HEIGHT_PX, io.IMAGE_WIDTH_PX, io.IMAGE_CHANNELS):
-            raise ValueError(
-                f"frame shape {frame_hwc.shape} != {(io.IMAGE_HEIGHT_PX, io.IMAGE_WIDTH_PX, io.IMAGE_CHANNELS)}"
-            )
+        if frame_hwc.shape != self.shape_hwc:
+            raise ValueError(f"frame shape {frame_hwc.shape} != {self.shape_hwc}")
         if not self._frames:
             self._frames = [frame_hwc] * self._depth
         self._frames = self._frames[1:] + [frame_hwc]
         for i, off in enumerate(self._offsets):
             self._out[i] = self._frames[self._depth - 1 + off].transpose(2, 0, 1)
         return self._out
+
+
+class CameraContexts:
+    """One FrameContext per camera a model reads. push() takes this step's frames by camera name and returns
+    the (T, C, H, W) stacks in the model's camera order.
+
+    cameras: (name, (H, W, C)) pairs in input order."""
+
+    def __init__(
+        self,
+        cameras: list[tuple[str, tuple[int, int, int]]],
+        offsets_frames: tuple[int, ...] = io.CONTEXT_OFFSETS_FRAMES,
+        rate_hz: float = io.FRAME_RATE_HZ,
+    ) -> None:
+        self.names = [name for name, _ in cameras]
+        self._contexts = [FrameContext(rate_hz, offsets_frames, shape) for _, shape in cameras]
+
+    def reset(self) -> None:
+        for c in self._contexts:
+            c.reset()
+
+    def push(self, frames: dict[str, np.ndarray]) -> list[np.ndarray]:
+        missing = [n for n in self.names if n not in frames]
+        if missing:
+            raise UserError(
+                f"the model reads camera(s) {missing} but the frames have only {sorted(frames)}: "
+                "drive or record with a rig that has them (e.g. --rig full)"
+            )
+        return [c.push(frames[n]) for n, c in zip(self.names, self._contexts)]

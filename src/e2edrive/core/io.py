@@ -20,8 +20,11 @@ FRAME_DT_S = 1.0 / FRAME_RATE_HZ
 IMAGE_HEIGHT_PX = 96
 IMAGE_WIDTH_PX = 160
 IMAGE_CHANNELS = 3
+DEFAULT_CAMERAS = ("front",)
+"""The cameras a model reads unless its config names others (`model/config.py`)."""
 CONTEXT_OFFSETS_FRAMES = (-4, -2, 0)
-"""Frames the model sees, relative to now (0.4 s of context at 10 Hz); oldest first."""
+"""Default frames a model sees, relative to now (0.4 s of context at 10 Hz), oldest first; a model's config
+may name others."""
 CONTEXT_FRAMES = len(CONTEXT_OFFSETS_FRAMES)
 
 # --- navigation command ("desire" in openpilot) ------------------------------------------------
@@ -43,8 +46,10 @@ PLAN_SIZE = CONTROL.stop
 
 # --- ONNX contract -----------------------------------------------------------------------------
 ONNX_OPSET = 17
-INPUT_FRAMES = "frames"
-"""(B, T, C, H, W) uint8, T = CONTEXT_FRAMES, RGB."""
+FRAMES_INPUT_PREFIX = "frames_"
+"""One input per camera, `frames_<camera>`: (B, T, C, H, W) uint8 RGB, T = the model's context frames."""
+METADATA_CONTEXT = "context_offsets_frames"
+"""ONNX metadata key: the context offsets (JSON list of frames relative to now) the frames inputs stack."""
 INPUT_SPEED = "speed_mps"
 """(B, 1) float32."""
 INPUT_COMMAND = "command"
@@ -53,8 +58,20 @@ OUTPUT_PLAN = "plan"
 """(B, PLAN_SIZE) float32: TRAJECTORY then CONTROL slices."""
 
 
-def frames_shape(batch: int = 1) -> tuple[int, int, int, int, int]:
-    return (batch, CONTEXT_FRAMES, IMAGE_CHANNELS, IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX)
+def frames_input(camera: str) -> str:
+    """ONNX input name of a camera's frames."""
+    return f"{FRAMES_INPUT_PREFIX}{camera}"
+
+
+def camera_of_input(name: str) -> str | None:
+    """The camera of a `frames_<camera>` input name; None for another input."""
+    return name[len(FRAMES_INPUT_PREFIX) :] if name.startswith(FRAMES_INPUT_PREFIX) else None
+
+
+def frames_shape(
+    batch: int = 1, context: int = CONTEXT_FRAMES, height_px: int = IMAGE_HEIGHT_PX, width_px: int = IMAGE_WIDTH_PX
+) -> tuple[int, int, int, int, int]:
+    return (batch, context, IMAGE_CHANNELS, height_px, width_px)
 
 
 def command_one_hot(command: str) -> np.ndarray:

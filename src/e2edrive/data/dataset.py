@@ -1,36 +1,40 @@
-"""A PyTorch dataset over a directory of clips.
+"""Training samples from directories of clips (or built datasets), read from disk on demand.
 
-Each clip's video is decoded once ever (a uint8 cache beside the clips, `frame_cache.py`) and loaded into
-one array when the dataset is built; samples are then slices of memory, gathered a batch at a time.
-A sample is:
+Each clip camera's video is decoded once ever into a uint8 .npy beside the clips (`frame_cache.py`); samples
+read the frames they need from it with positioned reads (`os.pread`), nothing memory-mapped, so the resident
+memory of the trainer and its loader workers does not grow with the data (the page cache holds what is hot).
+The labels of every sample (a few dozen floats each) are kept in memory.
 
-    frames      (T, C, H, W) uint8     frames at CONTEXT_OFFSETS_FRAMES (clamped at the clip start)
-    speed_mps   (1,) float32
-    command     (N_COMMANDS,) float32  one-hot
-    trajectory  (TRAJECTORY_POINTS, 2) float32  future ego positions in the current ego frame, metres
-    controls    (2,) float32           expert [steer_rad, accel_mps2] at this frame
+`dataset[ids]` (a list of sample ids) and `dataset.batch(ids)` return one batch:
+
+    frames      {camera: (B, T, C, H, W) uint8}  frames at the context offsets (clamped at the clip start)
+    speed_mps   (B, 1) float32
+    command     (B, N_COMMANDS) float32          one-hot
+    trajectory  (B, TRAJECTORY_POINTS, 2) float32  future ego positions in the current ego frame, metres
+    controls    (B, 2) float32                   expert [steer_rad, accel_mps2] at this frame
+    scenario    (B,) int64                       index into dataset.scenarios
 """
 
 from __future__ import annotations
 
+import os
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
 from e2edrive.core.errors import UserError
-from e2edrive.core.io import (
-    COMMANDS,
-    CONTEXT_OFFSETS_FRAMES,
-    N_COMMANDS,
-)
+from e2edrive.core.io import COMMANDS, CONTEXT_OFFSETS_FRAMES, DEFAULT_CAMERAS, N_COMMANDS
 from e2edrive.data.build import MANIFEST, read_manifest, split_of
 from e2edrive.data.check import CheckConfig, check_clip
 from e2edrive.data.clip import FUTURE_FRAMES, LABEL_STREAMS, future_trajectory, list_clips, read_clip
-from e2edrive.data.frame_cache import cached_frames
+from e2edrive.data.frame_cache import ensure_cached
+
+OPEN_FILES = 256
+"""Frame files kept open per process (a full-rig set of 200 clips has 1,000)."""
 
 
 def _lacks_labels(meta: dict) -> str | None:
@@ -43,43 +47,86 @@ class DatasetConfig:
     split: str = "train"
     """'train', 'val' or 'all'."""
     val_fraction: float = 0.1
-    camera: str = "front"
+    cameras: tuple[str, ...] = DEFAULT_CAMERAS
+    """The cameras a model reads: every clip must have them."""
+    context_offsets_frames: tuple[int, ...] = CONTEXT_OFFSETS_FRAMES
     include_crashed: bool = False
     max_clips: int | None = None
     """Use only the first N clips of the split (calibration, quick looks)."""
 
     def __post_init__(self) -> None:
         if self.split not in ("train", "val", "all"):
-            raise ValueError(f"split={self.split!r} must be train, val or all")
+            raise UserError(f"split={self.split!r} must be train, val or all")
         if not 0.0 <= self.val_fraction < 1.0:
-            raise ValueError(f"val_fraction={self.val_fraction} outside [0, 1)")
+            raise UserError(f"val_fraction={self.val_fraction} outside [0, 1)")
+        if not self.cameras:
+            raise UserError("a dataset needs at least one camera")
 
 
-class ClipDataset(Dataset):
+class FrameFile:
+    """One clip camera's decoded frames (an .npy of (N, H, W, 3) uint8), read a frame at a time."""
+
+    _open: OrderedDict[str, int] = OrderedDict()
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        with open(path, "rb") as f:
+            major, _ = np.lib.format.read_magic(f)
+            read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read_header(f)
+            self.offset = f.tell()
+        if fortran or dtype != np.uint8 or len(shape) != 4:
+            raise ValueError(f"{path}: not a C-ordered (N, H, W, C) uint8 frame file")
+        self.length, *self.shape_hwc = shape
+        self.frame_bytes = int(np.prod(self.shape_hwc))
+
+    def _fd(self) -> int:
+        """An open descriptor (pread needs no file position, so one inherited across fork is safe to share)."""
+        fds = FrameFile._open
+        fd = fds.pop(self.path, None)
+        if fd is None:
+            fd = os.open(self.path, os.O_RDONLY)
+            while len(fds) >= OPEN_FILES:
+                os.close(fds.popitem(last=False)[1])
+        fds[self.path] = fd
+        return fd
+
+    def read_into(self, out: np.ndarray, index: int) -> None:
+        """Copy frame `index` into out ((H, W, C) uint8)."""
+        data = os.pread(self._fd(), self.frame_bytes, self.offset + index * self.frame_bytes)
+        out[...] = np.frombuffer(data, np.uint8).reshape(out.shape)
+
+
+class ClipDataset(torch.utils.data.Dataset):
     def __init__(self, root: Path | list[Path], config: DatasetConfig = DatasetConfig()) -> None:
         self.config = config
         roots = [Path(root)] if isinstance(root, (str, Path)) else [Path(r) for r in root]
-        frames, speeds, commands, trajs, controls, index, weights = [], [], [], [], [], [], []
         self.clip_names: list[str] = []
+        self.scenarios: list[str] = []
         self.weights: torch.Tensor | None = None
+        self._files: list[dict[str, FrameFile]] = []  # per clip: camera → frames
+        columns: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("clip", "t", "speed", "command", "trajectory", "controls", "scenario", "weight")
+        }
         chosen: dict[str, np.ndarray] | None = None  # clip id → (frame, weight) rows, from a built dataset
-        if len(roots) == 1 and (roots[0] / MANIFEST).exists():
-            manifest, samples = read_manifest(roots[0])
-            wanted = [c for c in manifest["clips"] if config.split in ("all", c["split"])]
-            clip_paths = [Path(c["path"]) for c in wanted]
-            table = samples.to_pydict()
-            chosen = {}
-            for cid, f, w in zip(table["clip_id"], table["frame_index"], table["weight"]):
-                chosen.setdefault(cid, []).append((f, w))
-            chosen = {k: np.array(v) for k, v in chosen.items()}
-        else:
-            clip_paths = [
-                p
-                for r in roots
-                for p in list_clips(r)
-                if config.split == "all" or split_of(p.name, config.val_fraction) == config.split
-            ]
-        offset = 0
+        clip_paths: list[Path] = []
+        for r in roots:
+            if (r / MANIFEST).exists():
+                manifest, samples = read_manifest(r)
+                wanted = [c for c in manifest["clips"] if config.split in ("all", c["split"])]
+                clip_paths += [Path(c["path"]) for c in wanted]
+                table = samples.to_pydict()
+                chosen = chosen or {}
+                rows: dict[str, list] = {}
+                for cid, f, w in zip(table["clip_id"], table["frame_index"], table["weight"]):
+                    rows.setdefault(cid, []).append((f, w))
+                chosen |= {k: np.array(v) for k, v in rows.items()}
+            else:
+                clip_paths += [
+                    p
+                    for p in list_clips(r)
+                    if config.split == "all" or split_of(p.name, config.val_fraction) == config.split
+                ]
         for clip_path in clip_paths:
             if config.max_clips is not None and len(self.clip_names) >= config.max_clips:
                 break
@@ -89,65 +136,105 @@ class ClipDataset(Dataset):
             if problem:
                 warnings.warn(f"skipping clip {clip_path.name}: {problem}", stacklevel=2)
                 continue
-            try:
-                video = cached_frames(clip_path, config.camera)
-            except Exception as exc:  # noqa: BLE001 - a bad clip is skipped, never fatal
-                warnings.warn(f"skipping clip {clip_path.name}: {exc}", stacklevel=2)
-                continue
             if clip.meta.get("expert_crashed") and not config.include_crashed:
                 continue
+            lacking = [c for c in config.cameras if not (clip_path / f"{c}.mp4").exists()]
+            if lacking:
+                raise UserError(
+                    f"clip {clip_path.name} has no {', '.join(lacking)} camera, which the model reads "
+                    f"(cameras {list(config.cameras)}): record with a rig that has it (collect --rig full)"
+                )
+            try:
+                files = {c: FrameFile(ensure_cached(clip_path, c)) for c in config.cameras}
+            except Exception as exc:  # noqa: BLE001 - a clip whose video does not decode is skipped, never fatal
+                warnings.warn(f"skipping clip {clip_path.name}: {exc}", stacklevel=2)
+                continue
             s = clip.signals
-            n = min(len(video), clip.n_frames)
+            n = min(clip.n_frames, *(f.length for f in files.values()))
             if n <= FUTURE_FRAMES:
                 continue
-            valid = np.arange(0, n - FUTURE_FRAMES)
-            w = np.ones(len(valid))
-            if chosen is not None:
-                rows = chosen.get(clip_path.name, np.zeros((0, 2)))
-                rows = rows[rows[:, 0] < len(valid)]
-                valid, w = rows[:, 0].astype(int), rows[:, 1]
-                if len(valid) == 0:
-                    continue
-            frames.append(video[:n])
-            speeds.append(s["speed_mps"][:n].astype(np.float32))
-            commands.append(np.array([COMMANDS.index(c) for c in s["command"][:n]], np.int64))
-            trajs.append(np.stack([future_trajectory(s["x_m"], s["y_m"], s["yaw_rad"], t) for t in valid]))
-            controls.append(
+            valid, w = np.arange(0, n - FUTURE_FRAMES), np.ones(n - FUTURE_FRAMES)
+            if chosen is not None and clip_path.name in chosen:
+                picked = chosen[clip_path.name]
+                picked = picked[picked[:, 0] < len(valid)]
+                valid, w = picked[:, 0].astype(int), picked[:, 1]
+            elif chosen is not None:
+                continue
+            if len(valid) == 0:
+                continue
+            scenario = str(clip.meta.get("scenario", "unknown"))
+            if scenario not in self.scenarios:
+                self.scenarios.append(scenario)
+            columns["clip"].append(np.full(len(valid), len(self._files)))
+            columns["t"].append(valid)
+            columns["speed"].append(s["speed_mps"][valid].astype(np.float32))
+            columns["command"].append(np.array([COMMANDS.index(c) for c in s["command"][valid]], np.int64))
+            columns["trajectory"].append(
+                np.stack([future_trajectory(s["x_m"], s["y_m"], s["yaw_rad"], t) for t in valid])
+            )
+            columns["controls"].append(
                 np.stack([s["expert_steer_rad"][valid], s["expert_accel_mps2"][valid]], -1).astype(np.float32)
             )
-            # (global frame of t, first global frame of this clip)
-            index.append(np.stack([valid + offset, np.full_like(valid, offset)], -1))
-            weights.append(w)
-            offset += n
+            columns["scenario"].append(np.full(len(valid), self.scenarios.index(scenario)))
+            columns["weight"].append(w)
+            self._files.append(files)
             self.clip_names.append(clip_path.name)
-        if not frames:
+        if not self._files:
             where = ", ".join(map(str, roots))
             raise UserError(f"no usable clips for split {config.split!r} under {where}")
-        self.frames = torch.from_numpy(np.concatenate(frames)).permute(0, 3, 1, 2).contiguous()  # (N, C, H, W)
-        self.speeds = torch.from_numpy(np.concatenate(speeds))
-        self.commands = torch.from_numpy(np.concatenate(commands))
-        self.trajectories = torch.from_numpy(np.concatenate(trajs))
-        self.controls = torch.from_numpy(np.concatenate(controls))
-        self.index = torch.from_numpy(np.concatenate(index))
-        self.offsets = torch.tensor(CONTEXT_OFFSETS_FRAMES)
+        self._columns = {k: np.concatenate(v) for k, v in columns.items()}
+        self.offsets = np.array(config.context_offsets_frames)
         if chosen is not None:
-            self.weights = torch.from_numpy(np.concatenate(weights)).double()
+            self.weights = torch.from_numpy(self._columns["weight"]).double()
 
     def __len__(self) -> int:
-        return len(self.index)
+        return len(self._columns["t"])
 
-    def batch(self, ids: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Gather a batch by sample ids without a per-sample Python loop."""
-        t, first = self.index[ids, 0], self.index[ids, 1]
-        frame_ids = torch.maximum(t[:, None] + self.offsets[None, :], first[:, None])  # (B, T)
+    @property
+    def sample_scenarios(self) -> np.ndarray:
+        """(N,) index into self.scenarios of every sample."""
+        return self._columns["scenario"]
+
+    @property
+    def sample_commands(self) -> np.ndarray:
+        """(N,) index into COMMANDS of every sample."""
+        return self._columns["command"]
+
+    def balanced_weights(self) -> torch.Tensor:
+        """Per-sample weights that give every scenario x command pair the same share (rare manoeuvres do not
+        drown in straight driving)."""
+        keys = self.sample_scenarios * N_COMMANDS + self.sample_commands
+        _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        return torch.from_numpy(1.0 / counts[inverse])
+
+    def batch(self, ids: list[int] | np.ndarray | torch.Tensor) -> dict:
+        """Read one batch from disk (see the module docstring)."""
+        ids = np.asarray(ids, np.int64).reshape(-1)
+        col = self._columns
+        clips, t = col["clip"][ids], col["t"][ids]
+        frame_ids = np.maximum(t[:, None] + self.offsets[None, :], 0)  # (B, T): the clip start repeats
+        frames = {}
+        for camera in self.config.cameras:
+            h, w, c = self._files[clips[0]][camera].shape_hwc
+            out = np.empty((len(ids), len(self.offsets), h, w, c), np.uint8)
+            for b, (clip, fids) in enumerate(zip(clips, frame_ids)):
+                file = self._files[clip][camera]
+                for k, f in enumerate(fids):
+                    file.read_into(out[b, k], int(f))
+            frames[camera] = torch.from_numpy(out).permute(0, 1, 4, 2, 3)  # (B, T, C, H, W), a view
         return {
-            "frames": self.frames[frame_ids],  # (B, T, C, H, W) uint8
-            "speed_mps": self.speeds[t][:, None],
-            "command": torch.nn.functional.one_hot(self.commands[t], N_COMMANDS).float(),
-            "trajectory": self.trajectories[ids],
-            "controls": self.controls[ids],
+            "frames": frames,
+            "speed_mps": torch.from_numpy(col["speed"][ids][:, None]),
+            "command": torch.nn.functional.one_hot(torch.from_numpy(col["command"][ids]), N_COMMANDS).float(),
+            "trajectory": torch.from_numpy(col["trajectory"][ids]),
+            "controls": torch.from_numpy(col["controls"][ids]),
+            "scenario": torch.from_numpy(col["scenario"][ids]),
         }
 
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        b = self.batch(torch.tensor([i]))
-        return {k: v[0] for k, v in b.items()}
+    def __getitem__(self, ids: int | list[int]) -> dict:
+        """dataset[i] → one sample (no batch dimension); dataset[[i, j, ...]] → a batch (a DataLoader fed by a
+        batch sampler with batch_size=None gets whole batches from its workers)."""
+        if isinstance(ids, (list, tuple, np.ndarray, torch.Tensor)):
+            return self.batch(ids)
+        b = self.batch([ids])
+        return {k: ({c: f[0] for c, f in v.items()} if k == "frames" else v[0]) for k, v in b.items()}

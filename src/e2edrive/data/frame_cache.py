@@ -26,12 +26,17 @@ def cache_path(clip: Path, camera: str) -> Path:
     return Path(clip).parent / CACHE_DIR / f"{Path(clip).name}-{camera}-{key}.npy"
 
 
-def cached_frames(clip: Path, camera: str = "front") -> np.ndarray:
-    """(N, H, W, 3) uint8, memory-mapped read-only; decoded (once) on a miss."""
+def ensure_cached(clip: Path, camera: str = "front") -> Path:
+    """The path of the clip camera's decoded frames, decoding the video (once ever) on a miss."""
     path = cache_path(clip, camera)
     if not path.exists():
         frames = read_video(Path(clip) / f"{camera}.mp4")
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
             np.save(f, frames)
-    return np.load(path, mmap_mode="r")
+    return path
+
+
+def cached_frames(clip: Path, camera: str = "front") -> np.ndarray:
+    """(N, H, W, 3) uint8, memory-mapped read-only; decoded (once) on a miss."""
+    return np.load(ensure_cached(clip, camera), mmap_mode="r")

@@ -3,12 +3,14 @@ car never imports this). torch is imported where it is used, so the command line
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 
 from e2edrive.core import io
 from e2edrive.core.files import atomic_path, atomic_write_json
+from e2edrive.model.config import ModelConfig
 
 PARITY_TOLERANCE = 1e-3
 """Max abs difference (metres / rad / m/s²) allowed between torch and ONNX Runtime outputs."""
@@ -22,40 +24,54 @@ class ParityError(ExportError):
     """ONNX Runtime and torch disagree beyond the tolerance."""
 
 
-def parity_inputs(batch: int, seed: int = 0) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {
-        io.INPUT_FRAMES: rng.integers(0, 256, io.frames_shape(batch), dtype=np.uint8),
-        io.INPUT_SPEED: rng.uniform(0, 35, (batch, 1)).astype(np.float32),
-        io.INPUT_COMMAND: np.eye(io.N_COMMANDS, dtype=np.float32)[rng.integers(0, io.N_COMMANDS, batch)],
+def input_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """Every input's shape but the batch: one `frames_<camera>` per camera, then speed and command."""
+    frames = {
+        io.frames_input(c.name): io.frames_shape(1, config.context_frames, c.height_px, c.width_px)[1:]
+        for c in config.cameras
     }
+    return frames | {io.INPUT_SPEED: (1,), io.INPUT_COMMAND: (io.N_COMMANDS,)}
 
 
-INPUT_SHAPES = {
-    io.INPUT_FRAMES: io.frames_shape(1)[1:],
-    io.INPUT_SPEED: (1,),
-    io.INPUT_COMMAND: (io.N_COMMANDS,),
-}
 OUTPUT_SHAPES = {io.OUTPUT_PLAN: (io.PLAN_SIZE,)}
 """Every dimension but the batch is static in the exported graph."""
 
 
-def _static_shapes(path: Path) -> None:
-    """Pin every non-batch dimension of the graph's inputs and outputs to its size (torch may leave symbols)."""
+def parity_inputs(batch: int, seed: int = 0, config: ModelConfig = ModelConfig()) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, shape in input_shapes(config).items():
+        if io.camera_of_input(name) is not None:
+            out[name] = rng.integers(0, 256, (batch, *shape), dtype=np.uint8)
+    out[io.INPUT_SPEED] = rng.uniform(0, 35, (batch, 1)).astype(np.float32)
+    out[io.INPUT_COMMAND] = np.eye(io.N_COMMANDS, dtype=np.float32)[rng.integers(0, io.N_COMMANDS, batch)]
+    return out
+
+
+def _pin_shapes_and_describe(path: Path, config: ModelConfig) -> None:
+    """Pin every non-batch dimension of the graph's inputs and outputs to its size (torch may leave symbols),
+    and record the context offsets and the model config as ONNX metadata (the runtime reads them)."""
     import onnx
 
     model = onnx.load(str(path))
-    for values, shapes in ((model.graph.input, INPUT_SHAPES), (model.graph.output, OUTPUT_SHAPES)):
-        for value in values:
-            dims = value.type.tensor_type.shape.dim
-            for dim, size in zip(dims[1:], shapes[value.name]):
-                dim.dim_value = size
+    shapes = input_shapes(config) | OUTPUT_SHAPES
+    for value in [*model.graph.input, *model.graph.output]:
+        for dim, size in zip(value.type.tensor_type.shape.dim[1:], shapes[value.name]):
+            dim.dim_value = size
+    onnx.helper.set_model_props(
+        model,
+        {
+            io.METADATA_CONTEXT: json.dumps(list(config.context_offsets_frames)),
+            "e2edrive_model_config": json.dumps(config.to_json()),
+        },
+    )
     onnx.save(model, str(path))
 
 
 def check_onnx(path: Path) -> dict:
-    """onnx's full checker (with shape inference), static shapes but the batch, and an empty batch runs (an
-    empty plan out, not a failed Reshape). Returns {name: shape}; raises ExportError on a violation."""
+    """onnx's full checker (with shape inference), static shapes but the batch (frames inputs stack the
+    context the metadata names), and an empty batch runs (an empty plan out, not a failed Reshape). Returns
+    {name: shape}; raises ExportError on a violation."""
     import onnx
 
     from e2edrive.deploy.runtime.onnx_policy import make_session
@@ -65,14 +81,28 @@ def check_onnx(path: Path) -> dict:
         onnx.checker.check_model(model, full_check=True)
     except onnx.checker.ValidationError as exc:
         raise ExportError(f"{path}: onnx checker: {exc}") from exc
-    shapes = {}
+    meta = {p.key: p.value for p in model.metadata_props}
+    context = len(json.loads(meta.get(io.METADATA_CONTEXT, "[]")))
+    fixed = {io.INPUT_SPEED: (1,), io.INPUT_COMMAND: (io.N_COMMANDS,)} | OUTPUT_SHAPES
+    shapes, empty = {}, {}
     for value in [*model.graph.input, *model.graph.output]:
         dims = [d.dim_value or d.dim_param for d in value.type.tensor_type.shape.dim]
-        expected = (INPUT_SHAPES | OUTPUT_SHAPES).get(value.name)
-        if expected is None or tuple(dims[1:]) != expected:
-            raise ExportError(f"{path}: {value.name} has shape {dims}, expected (batch, {expected})")
+        if io.camera_of_input(value.name) is not None:
+            ok = (
+                len(dims) == 5
+                and dims[1] == context
+                and dims[2] == io.IMAGE_CHANNELS
+                and all(isinstance(d, int) and d > 0 for d in dims[3:])
+            )
+            empty[value.name] = np.zeros((0, *dims[1:]), np.uint8) if ok else None
+        else:
+            ok = tuple(dims[1:]) == fixed.get(value.name)
+            if value.name != io.OUTPUT_PLAN:
+                empty[value.name] = np.zeros((0, *dims[1:]), np.float32) if ok else None
+        if not ok:
+            raise ExportError(f"{path}: {value.name} has shape {dims}: every dimension but the batch must be static")
         shapes[value.name] = dims
-    (plan,) = make_session(path).run([io.OUTPUT_PLAN], {k: v[:0] for k, v in parity_inputs(1).items()})
+    (plan,) = make_session(path).run([io.OUTPUT_PLAN], empty)
     if plan.shape != (0, io.PLAN_SIZE):
         raise ExportError(f"{path}: an empty batch gives a plan of shape {plan.shape}, expected (0, {io.PLAN_SIZE})")
     return shapes
@@ -88,27 +118,32 @@ def export_onnx(run_dir: Path, out_path: Path, tolerance: float = PARITY_TOLERAN
 
     model, config = load_model(run_dir)
     model = model.float().eval()
+    model_config = model.config
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    example = {k: torch.from_numpy(v) for k, v in parity_inputs(1).items()}
-    inputs = parity_inputs(8, seed=1)
-    names = (io.INPUT_FRAMES, io.INPUT_SPEED, io.INPUT_COMMAND)
+    names = list(input_shapes(model_config))  # frames_<camera>..., speed_mps, command
+
+    def as_args(x: dict[str, np.ndarray]) -> tuple:
+        tensors = [torch.from_numpy(x[k]) for k in names]
+        return (tensors[:-2], tensors[-2], tensors[-1])  # (frames per camera, speed, command)
+
+    inputs = parity_inputs(8, seed=1, config=model_config)
     with atomic_path(out_path) as tmp:
         torch.onnx.export(
             model,
-            tuple(example[k] for k in names),
+            as_args(parity_inputs(1, config=model_config)),
             str(tmp),
-            input_names=list(names),
+            input_names=names,
             output_names=[io.OUTPUT_PLAN],
             dynamic_axes={name: {0: "batch"} for name in (*names, io.OUTPUT_PLAN)},
             opset_version=io.ONNX_OPSET,
             dynamo=False,
         )
-        _static_shapes(tmp)
+        _pin_shapes_and_describe(tmp, model_config)
         shapes = check_onnx(tmp)
         (ort_plan,) = make_session(tmp).run([io.OUTPUT_PLAN], inputs)
         with torch.no_grad():
-            torch_plan = model(*(torch.from_numpy(inputs[k]) for k in names)).numpy()
+            torch_plan = model(*as_args(inputs)).numpy()
         max_abs = float(np.max(np.abs(ort_plan - torch_plan)))
         report = {"onnx": str(out_path), "max_abs_error": max_abs, "tolerance": tolerance, "opset": io.ONNX_OPSET}
         report["shapes"] = shapes
@@ -125,25 +160,32 @@ CALIBRATION_CLIPS = 16
 
 
 def calibration_samples(
-    data_dir: Path, count: int = CALIBRATION_SAMPLES, seed: int = 0, split: str = "train"
+    data_dir: Path | list[Path],
+    config: ModelConfig,
+    count: int = CALIBRATION_SAMPLES,
+    seed: int = 0,
+    split: str = "train",
 ) -> list[dict[str, np.ndarray]]:
     """Batch-1 model inputs drawn (seeded) from the first CALIBRATION_CLIPS clips of a split."""
     import torch
 
     from e2edrive.data.dataset import ClipDataset, DatasetConfig
 
-    data = ClipDataset(data_dir, DatasetConfig(split, max_clips=CALIBRATION_CLIPS))
+    dataset_config = DatasetConfig(
+        split,
+        cameras=config.camera_names,
+        context_offsets_frames=config.context_offsets_frames,
+        max_clips=CALIBRATION_CLIPS,
+    )
+    data = ClipDataset(data_dir, dataset_config)
     ids = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:count]
     out = []
-    for i in ids:
-        b = data.batch(i[None])
-        out.append(
-            {
-                io.INPUT_FRAMES: b["frames"].numpy(),
-                io.INPUT_SPEED: b["speed_mps"].numpy().astype(np.float32),
-                io.INPUT_COMMAND: b["command"].numpy().astype(np.float32),
-            }
-        )
+    for i in ids.tolist():
+        b = data.batch([i])
+        sample = {io.frames_input(c): b["frames"][c].numpy() for c in config.camera_names}
+        sample[io.INPUT_SPEED] = b["speed_mps"].numpy().astype(np.float32)
+        sample[io.INPUT_COMMAND] = b["command"].numpy().astype(np.float32)
+        out.append(sample)
     return out
 
 
@@ -157,13 +199,13 @@ def export_int8(run_dir: Path, fp32_path: Path, int8_path: Path, data_dir: Path 
     from e2edrive.deploy.runtime.onnx_policy import make_session
     from e2edrive.model.checkpoint import load_model
 
-    _, config = load_model(run_dir)
-    data_dir = Path(data_dir or config["data"][0])
-    quantize_int8(fp32_path, int8_path, calibration_samples(data_dir))
+    model, config = load_model(run_dir)
+    data_dir = [Path(data_dir)] if data_dir else [Path(d) for d in config["data"]]
+    quantize_int8(fp32_path, int8_path, calibration_samples(data_dir, model.config))
     try:
-        held_out = calibration_samples(data_dir, INT8_EVAL_SAMPLES, seed=1, split="val")
+        held_out = calibration_samples(data_dir, model.config, INT8_EVAL_SAMPLES, seed=1, split="val")
     except ValueError:  # no validation clips: other frames of the training clips
-        held_out = calibration_samples(data_dir, INT8_EVAL_SAMPLES, seed=1)
+        held_out = calibration_samples(data_dir, model.config, INT8_EVAL_SAMPLES, seed=1)
     fp32, int8 = make_session(fp32_path), make_session(int8_path)
     a = np.concatenate([fp32.run([io.OUTPUT_PLAN], x)[0] for x in held_out])
     b = np.concatenate([int8.run([io.OUTPUT_PLAN], x)[0] for x in held_out])
@@ -171,7 +213,7 @@ def export_int8(run_dir: Path, fp32_path: Path, int8_path: Path, data_dir: Path 
     ctrl_err = np.abs(a[:, io.CONTROL] - b[:, io.CONTROL])
     report = {
         "int8": str(int8_path),
-        "calibration_data": str(data_dir),
+        "calibration_data": [str(d) for d in data_dir],
         "trajectory_abs_error_m": {"mean": float(traj_err.mean()), "max": float(traj_err.max())},
         "final_waypoint_error_m": float(
             np.linalg.norm(

@@ -11,6 +11,7 @@ import numpy as np
 from e2edrive.core.policy import Action
 from e2edrive.deploy.runtime.monitor import LeadEstimate
 from e2edrive.deploy.runtime.sources import Frame
+from e2edrive.sim.rig import rig_cameras
 from e2edrive.sim.scenarios import get_scenario
 from e2edrive.sim.world import World
 
@@ -18,9 +19,16 @@ from e2edrive.sim.world import World
 class SimSource:
     """The simulator as sensors + actuators, stepped at the loop rate; lead from a simulated radar."""
 
-    def __init__(self, scenario: str, seed: int, rate_hz: float, overrides: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        scenario: str,
+        seed: int,
+        rate_hz: float,
+        overrides: dict[str, Any] | None = None,
+        cameras: tuple[str, ...] = ("front",),
+    ) -> None:
         rate = {"simulation_frequency": int(rate_hz), "policy_frequency": int(rate_hz)}
-        self.world = World(get_scenario(scenario), {**(overrides or {}), **rate})
+        self.world = World(get_scenario(scenario), {**(overrides or {}), **rate}, rig_cameras(cameras))
         self.seed = seed
         self._obs = self.world.reset(seed)
         self.distance_m = 0.0
@@ -34,7 +42,7 @@ class SimSource:
         return None if lead is None else LeadEstimate(distance_m=lead[0], closing_speed_mps=lead[1])
 
     def read(self) -> Frame | None:
-        return Frame(self._obs.frames["front"], self._obs.speed_mps, self._obs.time_s, self._obs.command, self.radar())
+        return Frame(self._obs.frames, self._obs.speed_mps, self._obs.time_s, self._obs.command, self.radar())
 
     def apply(self, action: Action) -> None:
         before = self.world.ego_state()

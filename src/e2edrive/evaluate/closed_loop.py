@@ -8,11 +8,11 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from e2edrive.core.camera import CameraConfig
 from e2edrive.evaluate.config import EvalConfig
 from e2edrive.evaluate.metrics import summarize
 from e2edrive.fleet.pool import imap_workers
-from e2edrive.policies import make_policy, needs_camera
+from e2edrive.policies import make_policy, policy_cameras
+from e2edrive.sim.rig import rig_cameras
 from e2edrive.sim.rollout import run_episode
 from e2edrive.sim.scenarios import get_scenario
 from e2edrive.sim.world import World
@@ -21,7 +21,7 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init(config: EvalConfig) -> None:
-    cameras = (CameraConfig(),) if needs_camera(config.policy) else ()
+    cameras = rig_cameras(policy_cameras(config.policy))
     _WORKER["world"] = World(get_scenario(config.scenario), config.overrides, cameras)
     _WORKER["policy"] = make_policy(config.policy)
 

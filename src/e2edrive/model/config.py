@@ -1,15 +1,34 @@
 """The driving network's configuration, saved beside every checkpoint (no torch here: the command line and
-the planner read it)."""
+the planner read it). Like LeRobot's policy configs declare their input features, it names the cameras the
+network reads, their sizes, and the context frames it stacks."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
 from e2edrive.core import io
+from e2edrive.core.errors import UserError
+
+
+@dataclass(frozen=True)
+class CameraInput:
+    """One camera the network reads: its rig name and frame size in pixels."""
+
+    name: str = "front"
+    height_px: int = io.IMAGE_HEIGHT_PX
+    width_px: int = io.IMAGE_WIDTH_PX
+
+    @property
+    def shape_hwc(self) -> tuple[int, int, int]:
+        return (self.height_px, self.width_px, io.IMAGE_CHANNELS)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
+    cameras: tuple[CameraInput, ...] = (CameraInput("front"),)
+    """Input cameras, in input order (one ONNX input `frames_<camera>` each)."""
+    context_offsets_frames: tuple[int, ...] = io.CONTEXT_OFFSETS_FRAMES
+    """Frames stacked per camera, relative to now at FRAME_RATE_HZ, oldest first."""
     stem_channels: int = 32
     stem_patch_px: int = 4
     """Stem: a patch_px x patch_px convolution with stride patch_px (a "patchify" stem). Full-resolution
@@ -23,23 +42,44 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if not self.channels or any(c <= 0 for c in self.channels) or self.stem_channels <= 0:
-            raise ValueError(f"stem_channels={self.stem_channels}, channels={self.channels}: need positive widths")
-        down = self.stem_patch_px * 2 ** len(self.channels)
-        if io.IMAGE_HEIGHT_PX % down or io.IMAGE_WIDTH_PX % down:
-            raise ValueError(
-                f"stem_patch_px={self.stem_patch_px} with {len(self.channels)} blocks downsamples by {down}, "
-                f"which does not divide the {io.IMAGE_WIDTH_PX}x{io.IMAGE_HEIGHT_PX} image"
-            )
+            raise UserError(f"stem_channels={self.stem_channels}, channels={self.channels}: need positive widths")
+        names = [c.name for c in self.cameras]
+        if not names or len(set(names)) != len(names):
+            raise UserError(f"cameras {names}: need at least one, each once")
+        if not self.context_offsets_frames or max(self.context_offsets_frames) > 0:
+            raise UserError(f"context_offsets_frames={self.context_offsets_frames}: need frames at or before now")
+        down = self.downsample
+        for c in self.cameras:
+            if c.height_px % down or c.width_px % down:
+                raise UserError(
+                    f"stem_patch_px={self.stem_patch_px} with {len(self.channels)} blocks downsamples by {down}, "
+                    f"which does not divide camera {c.name!r}'s {c.width_px}x{c.height_px} image"
+                )
 
     @property
-    def feature_hw(self) -> tuple[int, int]:
-        """(h, w) of the encoder's output map."""
-        down = self.stem_patch_px * 2 ** len(self.channels)
-        return io.IMAGE_HEIGHT_PX // down, io.IMAGE_WIDTH_PX // down
+    def downsample(self) -> int:
+        return self.stem_patch_px * 2 ** len(self.channels)
+
+    @property
+    def camera_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.cameras)
+
+    @property
+    def context_frames(self) -> int:
+        return len(self.context_offsets_frames)
+
+    def feature_hw(self, camera: CameraInput) -> tuple[int, int]:
+        """(h, w) of the encoder's output map for a camera."""
+        return camera.height_px // self.downsample, camera.width_px // self.downsample
 
     def to_json(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_json(cls, d: dict) -> ModelConfig:
-        return cls(**{**d, "channels": tuple(d["channels"])})
+        """Configs saved before cameras and context were part of them read as the front camera, (-4, -2, 0)."""
+        d = dict(d)
+        d["cameras"] = tuple(CameraInput(**c) for c in d.get("cameras", [asdict(CameraInput())]))
+        d["context_offsets_frames"] = tuple(d.get("context_offsets_frames", io.CONTEXT_OFFSETS_FRAMES))
+        d["channels"] = tuple(d["channels"])
+        return cls(**d)

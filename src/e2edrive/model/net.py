@@ -1,8 +1,12 @@
-"""The driving network: a shared per-frame CNN, temporal fusion over the context, a plan head.
+"""The driving network: a per-frame CNN shared by every camera, temporal fusion over the context, a plan head.
 
-frames (B, T, C, H, W) uint8 ─► CNN per frame ─► (B, T, D, h, w) ─► fuse over T (1x1 conv) ─► squeeze
-speed_mps (B, 1), command (B, K) ─────────────────────────────────────────────────────────► concat
+frames of each camera (B, T, C, H, W) uint8 ─► CNN per frame ─► (B, T, D, h, w) ─► fuse over T ─► squeeze
+                                                                          (one flat feature per camera) ─┐
+speed_mps (B, 1), command (B, K) ───────────────────────────────────────────────────────────────────► concat
 ─► MLP ─► plan (B, PLAN_SIZE): trajectory residual over a constant-speed straight line, controls
+
+The cameras and context frames come from the config (`model/config.py`); `forward` takes the frames in the
+config's camera order.
 """
 
 from __future__ import annotations
@@ -39,17 +43,17 @@ class DrivingNet(nn.Module):
         )
         self.encoder = nn.Sequential(stem, *[_block(a, b, 3) for a, b in zip(c[:-1], c[1:])])
         self.fuse = nn.Sequential(
-            nn.Conv2d(c[-1] * io.CONTEXT_FRAMES, config.fused_channels, 1, bias=False),
+            nn.Conv2d(c[-1] * config.context_frames, config.fused_channels, 1, bias=False),
             nn.BatchNorm2d(config.fused_channels),
             nn.ReLU(inplace=True),
             nn.Conv2d(config.fused_channels, config.fused_channels, 3, padding=1),
             nn.ReLU(inplace=True),
         )
-        h, w = config.feature_hw
         # Keep the spatial layout: where a car is in the image matters, so no global pooling.
         self.squeeze = nn.Sequential(nn.Conv2d(config.fused_channels, 16, 1), nn.ReLU(inplace=True), nn.Flatten())
+        features = sum(16 * h * w for h, w in map(config.feature_hw, config.cameras))
         self.head = nn.Sequential(
-            nn.Linear(16 * h * w + 1 + io.N_COMMANDS, config.hidden),
+            nn.Linear(features + 1 + io.N_COMMANDS, config.hidden),
             nn.ReLU(inplace=True),
             nn.Dropout(config.dropout),
             nn.Linear(config.hidden, config.hidden),
@@ -59,14 +63,21 @@ class DrivingNet(nn.Module):
         times = torch.arange(1, io.TRAJECTORY_POINTS + 1, dtype=torch.float32) * io.TRAJECTORY_DT_S
         self.register_buffer("prior_times_s", times, persistent=False)
 
-    def forward(self, frames: torch.Tensor, speed_mps: torch.Tensor, command: torch.Tensor) -> torch.Tensor:
+    def camera_features(self, frames: torch.Tensor) -> torch.Tensor:
+        """(B, T, C, H, W) uint8 frames of one camera → (B, 16*h*w) features."""
         b, t, ch, hh, ww = frames.shape
         x = frames.reshape(b * t, ch, hh, ww).float() * (1.0 / 255.0) - 0.5  # (B*T, C, H, W)
         x = x.contiguous(memory_format=torch.channels_last) if frames.is_contiguous() else x
         f = self.encoder(x)  # (B*T, D, h, w)
         f = f.reshape(b, t * f.shape[1], f.shape[2], f.shape[3])  # (B, T*D, h, w)
-        f = self.squeeze(self.fuse(f))  # (B, 16*h*w)
-        z = torch.cat([f, speed_mps / SPEED_SCALE_MPS, command], dim=1)
+        return self.squeeze(self.fuse(f))  # (B, 16*h*w)
+
+    def forward(
+        self, frames: tuple[torch.Tensor, ...] | list[torch.Tensor], speed_mps: torch.Tensor, command: torch.Tensor
+    ) -> torch.Tensor:
+        """frames: one (B, T, C, H, W) uint8 tensor per camera, in config.cameras order."""
+        b = speed_mps.shape[0]
+        z = torch.cat([*(self.camera_features(f) for f in frames), speed_mps / SPEED_SCALE_MPS, command], dim=1)
         out = self.head(z).float()  # (B, PLAN_SIZE)
         # Trajectory = constant-speed straight-line prior + learned residual (metres).
         prior_x = speed_mps.float() * self.prior_times_s[None, :]  # (B, P)

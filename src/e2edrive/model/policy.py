@@ -8,15 +8,13 @@ import numpy as np
 import torch
 
 from e2edrive.core import io
-from e2edrive.core.control import ControllerConfig, FrameContext, plan_to_action
+from e2edrive.core.control import CameraContexts, ControllerConfig, plan_to_action
 from e2edrive.core.policy import Action, Observation
 from e2edrive.model.checkpoint import load_model
 
-CAMERA = "front"
-
 
 class TorchPolicy:
-    """Sees only the front camera, its own speed and the command; never the simulator state."""
+    """Sees only the cameras its config names, its own speed and the command; never the simulator state."""
 
     privileged = False
 
@@ -25,7 +23,11 @@ class TorchPolicy:
     ) -> None:
         self.model, self.config = load_model(run_dir)
         self.controller = controller
-        self.context = FrameContext()
+        model_config = self.model.config
+        self.cameras = model_config.camera_names
+        self.context = CameraContexts(
+            [(c.name, c.shape_hwc) for c in model_config.cameras], model_config.context_offsets_frames
+        )
         self.last_plan = np.zeros(io.PLAN_SIZE, np.float32)
         if threads is not None:
             torch.set_num_threads(threads)
@@ -35,9 +37,9 @@ class TorchPolicy:
 
     @torch.no_grad()
     def plan(self, observation: Observation) -> np.ndarray:
-        frames = self.context.push(observation.frames[CAMERA])
+        stacks = self.context.push(observation.frames)
         plan = self.model(
-            torch.from_numpy(frames[None].copy()),
+            [torch.from_numpy(s[None].copy()) for s in stacks],
             torch.tensor([[observation.speed_mps]], dtype=torch.float32),
             torch.from_numpy(io.command_one_hot(observation.command)[None]),
         )

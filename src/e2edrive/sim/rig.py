@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from e2edrive.core.camera import CameraConfig
+from e2edrive.core.errors import UserError
 
 FRONT = CameraConfig()
 """The model's input: 160x96, 90° horizontal FOV, 1 m ahead of the car centre, 1.4 m high, 8° down."""
@@ -25,5 +26,14 @@ RIGS: dict[str, tuple[CameraConfig, ...]] = {"front": (FRONT,), "full": FULL_RIG
 
 def get_rig(name: str) -> tuple[CameraConfig, ...]:
     if name not in RIGS:
-        raise ValueError(f"unknown rig {name!r}; known: {sorted(RIGS)}")
+        raise UserError(f"unknown rig {name!r}; known: {sorted(RIGS)}")
     return RIGS[name]
+
+
+def rig_cameras(names: tuple[str, ...] | list[str]) -> tuple[CameraConfig, ...]:
+    """The full rig's cameras of these names, in this order (the cameras a model reads)."""
+    by_name = {c.name: c for c in FULL_RIG}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise UserError(f"unknown camera(s) {unknown}; the rig has {list(by_name)}")
+    return tuple(by_name[n] for n in names)

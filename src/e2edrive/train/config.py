@@ -1,27 +1,43 @@
-"""Training configuration: saved in every run's config.json; the command line takes its defaults from here."""
+"""Training configuration: saved in every run's config.json and checkpoints; the command line takes its
+defaults from here."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
 from e2edrive.core.errors import UserError
-from e2edrive.model.config import ModelConfig
+from e2edrive.model.config import CameraInput, ModelConfig
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     minutes: float | None = 8.0
-    """Time budget; the step count is fitted to it after CALIBRATION_STEPS. None → use max_steps."""
+    """Time budget of the optimisation loop; the step count is fitted to it (measured on rank 0, broadcast,
+    re-fitted while the first quarter of the budget runs). None → max_steps."""
     max_steps: int = 100_000
     batch_size: int = 64
+    """Samples per micro-batch on each rank; the global batch is batch_size x world size x accumulate."""
+    accumulate: int = 1
+    """Micro-batches per optimizer step."""
     lr: float = 2e-3
     weight_decay: float = 1e-4
     warmup_steps: int = 100
     bf16: bool = True
+    """bf16 autocast on the device in use (channels_last on CPU)."""
     seed: int = 0
     val_fraction: float = 0.1
     val_batches: int = 20
     log_every: int = 50
+    save_every: int = 500
+    """Steps between checkpoints under RUN/checkpoints/ (resume point after a crash)."""
+    keep_checkpoints: int = 2
+    workers: int = 1
+    """DataLoader worker processes reading frames from disk (0: read in the training process)."""
+    balance: bool = False
+    """Sample every scenario x command pair equally (plain clip directories; a built dataset brings its own
+    weights, which are always honoured)."""
+    device: str = "auto"
+    """'auto' (CUDA when torch sees a GPU, else CPU), 'cpu' or 'cuda'."""
     model: ModelConfig = field(default_factory=ModelConfig)
 
     def __post_init__(self) -> None:
@@ -29,6 +45,21 @@ class TrainConfig:
             raise UserError(f"minutes={self.minutes} must be positive")
         if self.batch_size < 2:
             raise UserError(f"batch_size={self.batch_size} must be >= 2 (BatchNorm)")
+        if self.max_steps < 1 or self.accumulate < 1 or self.save_every < 1 or self.keep_checkpoints < 1:
+            raise UserError("max_steps, accumulate, save_every and keep_checkpoints must be >= 1")
+        if self.workers < 0:
+            raise UserError(f"workers={self.workers} must be >= 0")
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict) -> TrainConfig:
+        return cls(**{**d, "model": ModelConfig.from_json(d["model"])})
+
+
+def with_cameras(config: ModelConfig, shapes: dict[str, tuple[int, int, int]]) -> ModelConfig:
+    """The model config with each camera's frame size taken from the data ((H, W, C) by camera name)."""
+    from dataclasses import replace
+
+    return replace(config, cameras=tuple(CameraInput(c.name, *shapes[c.name][:2]) for c in config.cameras))

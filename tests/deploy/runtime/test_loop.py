@@ -38,7 +38,7 @@ class ListSource:
 
 
 def _frame(lead=None):
-    return Frame(np.zeros((io.IMAGE_HEIGHT_PX, io.IMAGE_WIDTH_PX, 3), np.uint8), 20.0, 0.0, lead=lead)
+    return Frame({"front": np.zeros((io.IMAGE_HEIGHT_PX, io.IMAGE_WIDTH_PX, 3), np.uint8)}, 20.0, 0.0, lead=lead)
 
 
 def test_dropped_frames_are_counted_and_fall_back(onnx_path):

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from e2edrive.core import io
-from e2edrive.core.control import ControllerConfig, FrameContext, plan_to_action
+from e2edrive.core.control import CameraContexts, ControllerConfig, plan_to_action
 from e2edrive.core.policy import Action
 from e2edrive.deploy.runtime.monitor import MonitorConfig, PassThrough, SafetyMonitor
-from e2edrive.deploy.runtime.onnx_policy import make_session
+from e2edrive.deploy.runtime.onnx_policy import make_session, session_cameras
 
 HISTOGRAM_EDGES_MS = (0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100)
 
@@ -69,16 +69,22 @@ class DriveLoop:
         self.source = source
         self.monitor = SafetyMonitor(monitor) if monitor is not None else PassThrough()
         self.controller = controller
-        self.context = FrameContext(config.rate_hz)
-        self._frames = np.zeros(io.frames_shape(1), np.uint8)
-        self._speed = np.zeros((1, 1), np.float32)
-        self._command = np.zeros((1, io.N_COMMANDS), np.float32)
-        self._feeds = {io.INPUT_FRAMES: self._frames, io.INPUT_SPEED: self._speed, io.INPUT_COMMAND: self._command}
+        cameras, offsets = session_cameras(self.session)
+        self.cameras = tuple(name for name, _ in cameras)
+        self.context = CameraContexts(cameras, offsets, config.rate_hz)
+        self._feeds = {
+            io.frames_input(name): np.zeros((1, len(offsets), c, h, w), np.uint8) for name, (h, w, c) in cameras
+        }
+        self._feeds |= {
+            io.INPUT_SPEED: np.zeros((1, 1), np.float32),
+            io.INPUT_COMMAND: np.zeros((1, io.N_COMMANDS), np.float32),
+        }
 
     def infer(self, frame) -> np.ndarray:
-        self._frames[0] = self.context.push(frame.image)
-        self._speed[0, 0] = frame.speed_mps
-        self._command[0] = io.command_one_hot(frame.command)
+        for name, stack in zip(self.cameras, self.context.push(frame.images)):
+            self._feeds[io.frames_input(name)][0] = stack
+        self._feeds[io.INPUT_SPEED][0, 0] = frame.speed_mps
+        self._feeds[io.INPUT_COMMAND][0] = io.command_one_hot(frame.command)
         (out,) = self.session.run([io.OUTPUT_PLAN], self._feeds)
         return parse_plan(out)
 

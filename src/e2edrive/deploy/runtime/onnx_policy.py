@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -9,11 +10,9 @@ import onnxruntime as ort
 from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidGraph, InvalidProtobuf
 
 from e2edrive.core import io
-from e2edrive.core.control import ControllerConfig, FrameContext, plan_to_action
+from e2edrive.core.control import CameraContexts, ControllerConfig, plan_to_action
 from e2edrive.core.errors import UserError
 from e2edrive.core.policy import Action, Observation
-
-CAMERA = "front"
 
 
 def make_session(path: Path, threads: int = 1) -> ort.InferenceSession:
@@ -31,27 +30,48 @@ def make_session(path: Path, threads: int = 1) -> ort.InferenceSession:
         raise UserError(f"{path} is not a loadable ONNX model: {str(exc).splitlines()[0][:200]}") from exc
 
 
+def session_cameras(session: ort.InferenceSession) -> tuple[list[tuple[str, tuple[int, int, int]]], tuple[int, ...]]:
+    """What an exported model reads, from the model itself: its cameras with their (H, W, C) frames, in input
+    order (inputs `frames_<camera>`), and its context offsets (metadata `context_offsets_frames`)."""
+    cameras = []
+    for i in session.get_inputs():
+        camera = io.camera_of_input(i.name)
+        if camera is not None:
+            _, _, c, h, w = i.shape
+            cameras.append((camera, (int(h), int(w), int(c))))
+    if not cameras:
+        raise UserError(f"the ONNX model has no {io.FRAMES_INPUT_PREFIX}<camera> input: not an e2edrive driving model")
+    meta = session.get_modelmeta().custom_metadata_map
+    offsets = tuple(json.loads(meta[io.METADATA_CONTEXT])) if io.METADATA_CONTEXT in meta else io.CONTEXT_OFFSETS_FRAMES
+    return cameras, offsets
+
+
 class OnnxPolicy:
+    """Sees only the cameras the model reads (its inputs), its own speed and the command."""
+
     privileged = False
 
     def __init__(self, path: Path, controller: ControllerConfig = ControllerConfig(), threads: int = 1) -> None:
         self.session = make_session(path, threads)
         self.controller = controller
-        self.context = FrameContext()
-        self._speed = np.zeros((1, 1), np.float32)
-        self._command = np.zeros((1, io.N_COMMANDS), np.float32)
+        cameras, offsets = session_cameras(self.session)
+        self.cameras = tuple(name for name, _ in cameras)
+        self.context = CameraContexts(cameras, offsets)
+        self._feeds = {
+            io.INPUT_SPEED: np.zeros((1, 1), np.float32),
+            io.INPUT_COMMAND: np.zeros((1, io.N_COMMANDS), np.float32),
+        }
         self.last_plan = np.zeros(io.PLAN_SIZE, np.float32)
 
     def reset(self, seed: int) -> None:
         self.context.reset()
 
     def plan(self, observation: Observation) -> np.ndarray:
-        frames = self.context.push(observation.frames[CAMERA])[None]
-        self._speed[0, 0] = observation.speed_mps
-        self._command[0] = io.command_one_hot(observation.command)
-        (plan,) = self.session.run(
-            [io.OUTPUT_PLAN], {io.INPUT_FRAMES: frames, io.INPUT_SPEED: self._speed, io.INPUT_COMMAND: self._command}
-        )
+        for name, stack in zip(self.cameras, self.context.push(observation.frames)):
+            self._feeds[io.frames_input(name)] = stack[None]
+        self._feeds[io.INPUT_SPEED][0, 0] = observation.speed_mps
+        self._feeds[io.INPUT_COMMAND][0] = io.command_one_hot(observation.command)
+        (plan,) = self.session.run([io.OUTPUT_PLAN], self._feeds)
         self.last_plan = plan[0]
         return self.last_plan
 

@@ -29,15 +29,14 @@ def shadow_clip(policy: OnnxPolicy, clip: Clip, triggers: TriggerConfig = Trigge
     """Replay one clip through the model; writes shadow_events.parquet beside it; returns a summary."""
     clip_path = clip.path
     s = clip.signals
-    video = read_video(clip_path / "front.mp4")
+    videos = {c: read_video(clip_path / f"{c}.mp4") for c in policy.cameras}
     horizon = io.TRAJECTORY_POINTS * io.TRAJECTORY_STRIDE_FRAMES
-    n = min(len(video), clip.n_frames)
+    n = min(clip.n_frames, *(len(v) for v in videos.values()))
     policy.reset(0)
     planned, driven = [], []
     for t in range(n):
-        plan = policy.plan(
-            Observation({"front": video[t]}, float(s["speed_mps"][t]), str(s["command"][t]), t * io.FRAME_DT_S)
-        )
+        frames = {c: v[t] for c, v in videos.items()}
+        plan = policy.plan(Observation(frames, float(s["speed_mps"][t]), str(s["command"][t]), t * io.FRAME_DT_S))
         if t + horizon < n:
             planned.append(io.split_plan(plan)[0][-1])
             driven.append(future_trajectory(s["x_m"], s["y_m"], s["yaw_rad"], t)[-1])
@@ -74,7 +73,8 @@ def shadow_dir(model: Path, root: Path, triggers: TriggerConfig = TriggerConfig(
     out = []
     for path in list_clips(root):
         clip = read_clip(path)
-        if {"video", "x_m"} & set(clip.meta.get("missing_streams", [])) or not (path / "front.mp4").exists():
+        lacking = [c for c in policy.cameras if not (path / f"{c}.mp4").exists()]
+        if {"video", "x_m"} & set(clip.meta.get("missing_streams", [])) or lacking:
             continue
         out.append(shadow_clip(policy, clip, triggers))
     return out

@@ -20,13 +20,19 @@ from e2edrive.deploy.runtime.monitor import LeadEstimate
 
 @dataclass
 class Frame:
-    """image: (H, W, 3) uint8 RGB at the model's resolution. lead: radar-style estimate when the car has one."""
+    """images: camera name → (H, W, 3) uint8 RGB at the camera's resolution. lead: radar-style estimate when
+    the car has one."""
 
-    image: np.ndarray
+    images: dict[str, np.ndarray]
     speed_mps: float
     time_s: float
     command: str = "follow"
     lead: LeadEstimate | None = None
+
+    @property
+    def image(self) -> np.ndarray:
+        """The front camera's frame (what the recorded video shows)."""
+        return self.images["front"]
 
 
 class VideoSource:
@@ -80,7 +86,7 @@ class VideoSource:
         if chosen is None:
             return None
         rgb = chosen.to_image().resize((io.IMAGE_WIDTH_PX, io.IMAGE_HEIGHT_PX), Image.BILINEAR)
-        return Frame(np.asarray(rgb, np.uint8), self.assumed_speed_mps, t)
+        return Frame({"front": np.asarray(rgb, np.uint8)}, self.assumed_speed_mps, t)
 
     def apply(self, action: Action) -> None:
         """Open loop: a recording cannot be steered."""
