@@ -67,9 +67,7 @@ if __name__ == "__main__":
             clip = clips[rng.integers(len(clips))]
             decode_window(clip / "front.mp4", int(rng.integers(0, 150)))
         seek = SEEK_SAMPLES / (time.perf_counter() - t)
-    print(
-        f"dataset build: first {first_load_s:.2f} s (decode + cache), again {cached_load_s:.2f} s (cache on disk)"
-    )
+    print(f"dataset build: first {first_load_s:.2f} s (decode + cache), again {cached_load_s:.2f} s (cache on disk)")
     print(f"cached loader:          {ours:9.1f} samples/s")
     print(f"seek + decode loader:   {seek:9.1f} samples/s")
     print(f"speed-up:               {ours / seek:9.1f}x")

@@ -40,6 +40,16 @@ def tiny_clips(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def full_rig_clips(tmp_path_factory) -> Path:
+    """Two short highway clips from the five-camera rig."""
+    from e2edrive.sim.rig import FULL_RIG
+
+    out = tmp_path_factory.mktemp("full_rig_clips")
+    collect(CollectConfig(episodes=2, workers=1, seed=3, overrides=SHORT, cameras=FULL_RIG), out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
 def untrained_run(tmp_path_factory) -> Path:
     """A run directory holding a seeded, untrained DrivingNet (model.safetensors + config.json)."""
     import torch

@@ -28,6 +28,7 @@ from e2edrive.evaluate.config import EvalConfig
 from e2edrive.fleet.config import CollectConfig
 from e2edrive.model.config import ModelConfig
 from e2edrive.train.config import TrainConfig
+from e2edrive.train.plan import CLUSTER_PRESETS, PlanConfig
 
 app = typer.Typer(
     help="e2edrive: fleet video → end-to-end driver → closed-loop score → ONNX. "
@@ -45,6 +46,7 @@ EXTRAS = {
     "torch": "train",
     "safetensors": "train",
     "onnx": "train",
+    "tensorboard": "train",
     "highway_env": "sim",
     "gymnasium": "sim",
     "panda3d": "sim",
@@ -427,6 +429,119 @@ def shadow_cmd(
     results = shadow_dir(model_file(model), clips, TriggerConfig(disagreement_m=threshold_m))
     events = sum(r["events"] for r in results)
     console.print(f"shadowed {len(results)} clips: {events} disagreement events (run `e2edrive data index {clips}`)")
+
+
+@app.command("model-info")
+def model_info_cmd(
+    run_dir: Path = typer.Argument(..., help="Training run directory."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the figures as JSON here."),
+) -> None:
+    """Parameters, FLOPs per sample (per camera, per part), activation memory at batch 1, input cameras."""
+    from e2edrive.model.checkpoint import load_model
+    from e2edrive.model.info import model_info
+
+    model, _ = load_model(run_dir)
+    info = model_info(model)
+    table = Table("quantity", "value", title=f"model {run_dir}")
+    table.add_row("parameters", f"{info['parameters']:,}")
+    for part, n in info["parameters_by_part"].items():
+        table.add_row(f"  {part}", f"{n:,}")
+    table.add_row("FLOPs per sample (forward)", f"{info['flops_per_sample'] / 1e6:.1f} M")
+    for part, n in info["flops_per_sample_by_part"].items():
+        table.add_row(f"  {part}", f"{n / 1e6:.2f} M")
+    for camera, n in info["flops_per_sample_by_camera"].items():
+        table.add_row(f"  camera {camera}", f"{n / 1e6:.2f} M")
+    memory = info["activation_memory_batch1"]
+    table.add_row("activations saved for backward (batch 1)", f"{memory['saved_for_backward_bytes'] / 2**20:.2f} MiB")
+    table.add_row("inference activations (batch 1)", f"{memory['inference_outputs_bytes'] / 2**20:.2f} MiB")
+    cams = ", ".join(f"{c['name']} {c['width_px']}x{c['height_px']}" for c in info["cameras"])
+    table.add_row("cameras", cams)
+    table.add_row("context", f"{info['context_offsets_frames']} frames ({info['context_s']:.1f} s)")
+    console.print(table)
+    if json_out:
+        atomic_write_json(json_out, info)
+
+
+@app.command("plan")
+def plan_cmd(
+    run: Path | None = typer.Option(
+        None, help="A training run whose network's FLOPs are measured (default: the default model config)."
+    ),
+    gpus: int = typer.Option(
+        PlanConfig.gpus, help=f"Training GPUs (presets: {', '.join(f'{k}={v}' for k, v in CLUSTER_PRESETS.items())})."
+    ),
+    cluster: str | None = typer.Option(None, help="A cluster preset instead of --gpus: 10k, 30k or 50k."),
+    fleet_cars: int = typer.Option(PlanConfig.fleet_cars, help="Cars recording for training."),
+    hours_per_car_per_day: float = typer.Option(
+        PlanConfig.hours_per_car_per_day, help="Driving hours per car per day."
+    ),
+    days: int = typer.Option(PlanConfig.days, help="Days of fleet recording."),
+    cameras: int = typer.Option(PlanConfig.cameras, help="Cameras per instant."),
+    fps: float = typer.Option(PlanConfig.fps, help="Instants per second for training and in the car."),
+    epochs: float = typer.Option(PlanConfig.epochs, help="Passes over the data."),
+    mfu: float = typer.Option(PlanConfig.mfu, help="Model FLOPs utilisation."),
+    gpu_peak_tflops: float = typer.Option(PlanConfig.gpu_peak_tflops, help="GPU dense bf16 peak, TFLOP/s."),
+    gpu_power_w: float = typer.Option(PlanConfig.gpu_power_w, help="GPU power, W."),
+    gpu_price_usd: float = typer.Option(PlanConfig.gpu_price_usd, help="Price per GPU, USD."),
+    car_tops: float = typer.Option(PlanConfig.car_tops, help="In-car computer, TOPS."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the plan as JSON here."),
+) -> None:
+    """Training GPU-hours, days, energy and cost for a fleet's video, and the in-car compute, with sources."""
+    from e2edrive.model.config import ModelConfig as _ModelConfig
+    from e2edrive.model.info import model_info
+    from e2edrive.model.net import DrivingNet
+    from e2edrive.train.plan import plan
+
+    if cluster is not None:
+        if cluster not in CLUSTER_PRESETS:
+            raise UserError(f"--cluster {cluster!r}: expected one of {list(CLUSTER_PRESETS)}")
+        gpus = CLUSTER_PRESETS[cluster]
+    if run is not None:
+        from e2edrive.model.checkpoint import load_model
+
+        model, _ = load_model(run)
+    else:
+        model = DrivingNet(_ModelConfig())
+    info = model_info(model)
+    per_camera = sum(info["flops_per_sample_by_camera"].values()) / len(info["flops_per_sample_by_camera"])
+    config = PlanConfig(
+        fleet_cars=fleet_cars,
+        hours_per_car_per_day=hours_per_car_per_day,
+        days=days,
+        cameras=cameras,
+        fps=fps,
+        epochs=epochs,
+        gpus=gpus,
+        gpu_peak_tflops=gpu_peak_tflops,
+        mfu=mfu,
+        gpu_power_w=gpu_power_w,
+        gpu_price_usd=gpu_price_usd,
+        car_tops=car_tops,
+    )
+    result = plan(config, per_camera, info["flops_per_sample_head"])
+    result["model"] = str(run) if run else "default model config"
+    table = Table("assumption", "value", "source", title="compute plan: assumptions")
+    for key, value in result["config"].items():
+        table.add_row(
+            key, f"{value:,}" if isinstance(value, (int, float)) else str(value), result["sources"].get(key, "")
+        )
+    console.print(table)
+    out = Table("result", "value", title=f"compute plan for {result['model']}")
+    out.add_row("FLOPs per sample (measured, scaled to the rig)", f"{result['flops_per_sample'] / 1e9:.3f} GFLOP")
+    out.add_row("hours of driving / samples", f"{result['hours_of_driving']:,.0f} h / {result['samples']:.3g}")
+    out.add_row("training FLOPs", f"{result['train_flops']:.3g}")
+    out.add_row("gpu_hours", f"{result['gpu_hours']:,.1f}")
+    out.add_row("training_days", f"{result['training_days']:.3g} on {config.gpus:,} GPUs")
+    out.add_row("energy", f"{result['energy_mwh']:,.2f} MWh")
+    out.add_row("cost_usd", f"${result['cost_usd']:,.0f} (cluster price ${result['cluster_price_usd']:,.0f})")
+    out.add_row("car_tops_needed", f"{result['car_tops_needed']:.4f} TOPS at {config.fps:g} Hz")
+    out.add_row(
+        "car headroom",
+        f"{result['car_headroom']:,.0f}x of {config.car_tops:g} TOPS at {PlanConfig.car_utilisation:.0%}",
+    )
+    console.print(out)
+    if json_out:
+        atomic_write_json(json_out, result)
 
 
 @app.command("contact-sheet")

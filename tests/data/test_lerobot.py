@@ -12,9 +12,8 @@ from e2edrive.core.io import COMMANDS
 from e2edrive.data.clip import list_clips, read_clip, read_video
 from e2edrive.data.ingest import ingest_comma2k19, ingest_video
 from e2edrive.data.lerobot import QUANTILES, STATE_NAMES, export_lerobot
-from e2edrive.fleet.collect import CollectConfig, collect
 from e2edrive.sim.rig import FULL_RIG
-from tests.conftest import REAL, SHORT
+from tests.conftest import REAL
 
 STATS = {"min", "max", "mean", "std", "count", *(f"q{round(q * 100):02d}" for q in QUANTILES)}
 
@@ -27,11 +26,9 @@ def export(tiny_clips, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def full_rig_export(tmp_path_factory):
-    clips = tmp_path_factory.mktemp("full_rig_clips")
-    collect(CollectConfig(episodes=2, workers=1, seed=3, overrides=SHORT, cameras=FULL_RIG), clips, progress=False)
+def full_rig_export(full_rig_clips, tmp_path_factory):
     out = tmp_path_factory.mktemp("lerobot_full") / "ds"
-    return out, export_lerobot(clips, out), [read_clip(c) for c in list_clips(clips)]
+    return out, export_lerobot(full_rig_clips, out), [read_clip(c) for c in list_clips(full_rig_clips)]
 
 
 def test_layout_counts_index_ranges_and_video_spans(export):

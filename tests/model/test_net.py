@@ -90,3 +90,23 @@ def test_a_model_reads_the_cameras_and_context_its_config_names():
     assert ModelConfig.from_json(config.to_json()) == config
     old = {k: v for k, v in ModelConfig().to_json().items() if k not in ("cameras", "context_offsets_frames")}
     assert ModelConfig.from_json(old) == ModelConfig(), "configs saved before cameras were named read as front"
+
+
+def test_model_info_counts_parameters_flops_per_camera_and_activations():
+    from e2edrive.model.config import CameraInput
+    from e2edrive.model.info import model_info
+
+    one = model_info(DrivingNet())
+    assert (
+        one["parameters"]
+        == sum(one["parameters_by_part"].values())
+        == sum(p.numel() for p in DrivingNet().parameters())
+    )
+    assert one["flops_per_sample"] == sum(one["flops_per_sample_by_part"].values())
+    # first conv: 4x4 patches of 3 channels into 32, on a 24x40 map, per context frame: 2 FLOPs a multiply-add
+    stem = 2 * (4 * 4 * 3) * 32 * 24 * 40 * io.CONTEXT_FRAMES
+    assert one["flops_per_sample_by_part"]["encoder"] > stem
+    two = model_info(DrivingNet(ModelConfig(cameras=(CameraInput("front"), CameraInput("rear")))))
+    assert two["flops_per_sample_by_camera"]["rear"] == one["flops_per_sample_by_camera"]["front"]
+    assert two["flops_per_sample"] > 1.9 * one["flops_per_sample_by_camera"]["front"]
+    assert one["activation_memory_batch1"]["saved_for_backward_bytes"] > 0 and one["context_s"] == 0.4
