@@ -107,3 +107,21 @@ def test_collect_train_export_eval_from_the_command_line(tmp_path):
     assert r.exit_code == 0, r.output
     result = json.loads(out_json.read_text())
     assert result["episodes_count"] == 2 and result["config"]["overrides"]["duration"] == 4
+
+
+def test_model_info_and_plan_print_and_write_json(untrained_run, tmp_path):
+    r = runner.invoke(app, ["model-info", str(untrained_run), "--json", str(tmp_path / "info.json")])
+    assert r.exit_code == 0, r.output
+    info = json.loads((tmp_path / "info.json").read_text())
+    assert "FLOPs per sample" in r.output and info["cameras"][0]["name"] == "front"
+    r = runner.invoke(
+        app, ["plan", "--run", str(untrained_run), "--cluster", "50k", "--json", str(tmp_path / "p.json")]
+    )
+    assert r.exit_code == 0, r.output
+    result = json.loads((tmp_path / "p.json").read_text())
+    assert (
+        result["config"]["gpus"] == 50_000
+        and result["flops_per_sample"] > 5 * info["flops_per_sample_by_camera"]["front"] * 0.99
+    )
+    assert {"gpu_hours", "training_days", "cost_usd", "car_tops_needed"} <= set(result)
+    assert "NVIDIA H100 datasheet" in r.output

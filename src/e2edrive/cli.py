@@ -439,24 +439,11 @@ def model_info_cmd(
     """Parameters, FLOPs per sample (per camera, per part), activation memory at batch 1, input cameras."""
     from e2edrive.model.checkpoint import load_model
     from e2edrive.model.info import model_info
+    from e2edrive.report.tables import model_info_table
 
     model, _ = load_model(run_dir)
     info = model_info(model)
-    table = Table("quantity", "value", title=f"model {run_dir}")
-    table.add_row("parameters", f"{info['parameters']:,}")
-    for part, n in info["parameters_by_part"].items():
-        table.add_row(f"  {part}", f"{n:,}")
-    table.add_row("FLOPs per sample (forward)", f"{info['flops_per_sample'] / 1e6:.1f} M")
-    for part, n in info["flops_per_sample_by_part"].items():
-        table.add_row(f"  {part}", f"{n / 1e6:.2f} M")
-    for camera, n in info["flops_per_sample_by_camera"].items():
-        table.add_row(f"  camera {camera}", f"{n / 1e6:.2f} M")
-    memory = info["activation_memory_batch1"]
-    table.add_row("activations saved for backward (batch 1)", f"{memory['saved_for_backward_bytes'] / 2**20:.2f} MiB")
-    table.add_row("inference activations (batch 1)", f"{memory['inference_outputs_bytes'] / 2**20:.2f} MiB")
-    cams = ", ".join(f"{c['name']} {c['width_px']}x{c['height_px']}" for c in info["cameras"])
-    table.add_row("cameras", cams)
-    table.add_row("context", f"{info['context_offsets_frames']} frames ({info['context_s']:.1f} s)")
+    table = model_info_table(info, f"model {run_dir}")
     console.print(table)
     if json_out:
         atomic_write_json(json_out, info)
@@ -520,26 +507,10 @@ def plan_cmd(
     )
     result = plan(config, per_camera, info["flops_per_sample_head"])
     result["model"] = str(run) if run else "default model config"
-    table = Table("assumption", "value", "source", title="compute plan: assumptions")
-    for key, value in result["config"].items():
-        table.add_row(
-            key, f"{value:,}" if isinstance(value, (int, float)) else str(value), result["sources"].get(key, "")
-        )
-    console.print(table)
-    out = Table("result", "value", title=f"compute plan for {result['model']}")
-    out.add_row("FLOPs per sample (measured, scaled to the rig)", f"{result['flops_per_sample'] / 1e9:.3f} GFLOP")
-    out.add_row("hours of driving / samples", f"{result['hours_of_driving']:,.0f} h / {result['samples']:.3g}")
-    out.add_row("training FLOPs", f"{result['train_flops']:.3g}")
-    out.add_row("gpu_hours", f"{result['gpu_hours']:,.1f}")
-    out.add_row("training_days", f"{result['training_days']:.3g} on {config.gpus:,} GPUs")
-    out.add_row("energy", f"{result['energy_mwh']:,.2f} MWh")
-    out.add_row("cost_usd", f"${result['cost_usd']:,.0f} (cluster price ${result['cluster_price_usd']:,.0f})")
-    out.add_row("car_tops_needed", f"{result['car_tops_needed']:.4f} TOPS at {config.fps:g} Hz")
-    out.add_row(
-        "car headroom",
-        f"{result['car_headroom']:,.0f}x of {config.car_tops:g} TOPS at {PlanConfig.car_utilisation:.0%}",
-    )
-    console.print(out)
+    from e2edrive.report.tables import plan_tables
+
+    for table in plan_tables(result):
+        console.print(table)
     if json_out:
         atomic_write_json(json_out, result)
 

@@ -40,3 +40,10 @@ def test_two_processes_match_each_other_and_one_process_on_the_same_global_batch
     diff = max((a[k] - b[k]).abs().max().item() for k in params)
     assert diff <= PARITY_TOLERANCE, diff
     assert ddp["val"]["samples"] == one["val"]["samples"], "validation covers the same samples, summed over ranks"
+
+
+def test_the_command_line_launches_torchrun_with_nproc(tiny_clips, tmp_path):
+    cmd = [sys.executable, "-m", "e2edrive.cli", "train", "--data", str(tiny_clips), "--out", str(tmp_path / "run")]
+    _run([*cmd, "--nproc", "2", "--max-steps", "2", "--batch-size", "4", "--workers", "0"])
+    summary = json.loads((tmp_path / "run" / "train_summary.json").read_text())
+    assert summary["world_size"] == 2 and summary["ranks_in_sync"] and summary["steps"] == 2

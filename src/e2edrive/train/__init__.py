@@ -1,1 +1,1 @@
-"""Training loop, checkpoints."""
+"""Training: the loop, distributed setup, checkpoints, logs, the torchrun launcher and the compute planner."""
