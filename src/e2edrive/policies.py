@@ -28,7 +28,7 @@ def check_policy_spec(spec: str) -> None:
             f"policy {spec!r} is neither {' nor '.join(repr(p) for p in BUILTIN_POLICIES)}, "
             "an existing run directory, nor an .onnx file"
         )
-    from e2edrive.model.checkpoint import CONFIG, WEIGHTS, is_run_dir
+    from e2edrive.model.config import CONFIG, WEIGHTS, is_run_dir
 
     if not is_run_dir(path):
         raise UserError(f"policy {spec!r} is a directory but not a training run: expected {WEIGHTS} and {CONFIG}")
@@ -68,7 +68,7 @@ def policy_cameras(spec: str) -> tuple[str, ...]:
         return tuple(name for name, _ in session_cameras(make_session(path))[0])
     import json
 
-    from e2edrive.model.checkpoint import CONFIG
+    from e2edrive.model.config import CONFIG
 
     model = json.loads((path / CONFIG).read_text())["model"]
     return tuple(c["name"] for c in model.get("cameras", [{"name": "front"}]))

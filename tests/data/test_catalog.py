@@ -7,7 +7,8 @@ from e2edrive.data.triggers import TriggerConfig, disagreement_events, find_even
 def _signals(n=50):
     return {
         "speed_mps": np.full(n, 25.0),
-        "steer_rad": np.zeros(n),
+        "yaw_rad": np.zeros(n),
+        "perturbed": np.zeros(n, bool),
         "lead_gap_m": np.full(n, np.nan),
         "lead_closing_mps": np.full(n, np.nan),
         "crashed": np.zeros(n, bool),
@@ -20,7 +21,7 @@ def test_hard_brake_near_miss_sharp_steer_and_crash():
     s["speed_mps"][15:] = s["speed_mps"][14]
     s["lead_gap_m"][30:33] = 10.0
     s["lead_closing_mps"][30:33] = 8.0  # TTC 1.25 s
-    s["steer_rad"][40:] = 0.1  # a 0.1 rad step in one frame = 1 rad/s
+    s["yaw_rad"][38:] = 0.03 * np.arange(1, 13)  # 0.3 rad/s at 25 m/s: 7.5 m/s² lateral
     s["crashed"][45:] = True
     events = find_events("c", s, TriggerConfig())
     kinds = {e["trigger"] for e in events}
@@ -54,3 +55,20 @@ def test_index_and_sql_query(tiny_clips):
     assert joined.num_rows == 4
     events = query(tiny_clips, "SELECT * FROM events")
     assert set(events.column_names) >= {"clip_id", "trigger", "frame_start", "speed_mps"}
+
+
+def test_sharp_steer_judges_the_motion_merges_one_manoeuvre_and_skips_injected_pushes():
+    s = _signals(100)
+    # a calm lane change: 3.5 m over 3.5 s on a smooth profile, peaks 1.8 m/s² lateral and 3.2 m/s³ jerk
+    t = np.arange(36) * 0.1
+    s["yaw_rad"][5:41] = 3.5 / (3.5 * 25.0) * (1 - np.cos(2 * np.pi * t / 3.5))
+    assert not [e for e in find_events("c", s) if e["trigger"] == "sharp_steer"]
+    # two swerves 0.5 s apart are one event
+    s["yaw_rad"][50:53] = [0.03, 0.06, 0.09]
+    s["yaw_rad"][53:58] = 0.09
+    s["yaw_rad"][58:61] = [0.06, 0.03, 0.0]
+    sharp = [e for e in find_events("c", s) if e["trigger"] == "sharp_steer"]
+    assert len(sharp) == 1 and sharp[0]["frame_start"] <= 50 and sharp[0]["frame_end"] >= 59
+    # the same swerve while collection pushed the car is not the car's driving
+    s["perturbed"][48:56] = True
+    assert not [e for e in find_events("c", s) if e["trigger"] == "sharp_steer"]

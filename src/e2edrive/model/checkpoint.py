@@ -9,10 +9,10 @@ from safetensors.torch import load_file, save_file
 
 from e2edrive.core.errors import UserError
 from e2edrive.core.files import atomic_path, atomic_write_json
-from e2edrive.model.net import DrivingNet, ModelConfig
+from e2edrive.model.config import CONFIG, WEIGHTS, ModelConfig, is_run_dir
+from e2edrive.model.net import DrivingNet
 
-WEIGHTS = "model.safetensors"
-CONFIG = "config.json"
+__all__ = ["CONFIG", "WEIGHTS", "is_run_dir", "load_model", "save_checkpoint"]
 
 
 def save_checkpoint(run_dir: Path, model: DrivingNet, extra: dict) -> None:
@@ -35,7 +35,3 @@ def load_model(run_dir: Path) -> tuple[DrivingNet, dict]:
     model.load_state_dict(load_file(str(run_dir / WEIGHTS)))
     model.eval()
     return model, config
-
-
-def is_run_dir(path: Path) -> bool:
-    return (Path(path) / WEIGHTS).is_file() and (Path(path) / CONFIG).is_file()

@@ -5,9 +5,19 @@ network reads, their sizes, and the context frames it stacks."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from e2edrive.core import io
 from e2edrive.core.errors import UserError
+
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+"""A training run directory holds the network's weights and its config (`model/checkpoint.py`)."""
+
+
+def is_run_dir(path: Path) -> bool:
+    """Cheap (no torch): does path hold a saved network?"""
+    return (Path(path) / WEIGHTS).is_file() and (Path(path) / CONFIG).is_file()
 
 
 @dataclass(frozen=True)

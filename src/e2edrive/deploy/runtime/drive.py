@@ -8,13 +8,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from e2edrive.core import io
 from e2edrive.core.camera import CameraConfig
 from e2edrive.core.errors import UserError
 from e2edrive.core.files import atomic_path, atomic_write_json
-from e2edrive.deploy.runtime.loop import CycleRecord, DriveLoop, LoopConfig, latency_report, percentiles_ms
-from e2edrive.deploy.runtime.monitor import MonitorConfig
+
+if TYPE_CHECKING:  # the loop imports onnxruntime: loaded when driving, not when the command line starts
+    from e2edrive.deploy.runtime.loop import CycleRecord, LoopConfig
 
 LATENCY_JSON = "latency.json"
 DRIVE_VIDEO = "drive.mp4"
@@ -50,6 +52,8 @@ def model_file(model: Path, int8: bool = False) -> Path:
 
 def pool_reports(reports: list[dict], latencies_s: list[float], model_s: list[float], config: LoopConfig) -> dict:
     """Several runs of the loop as one report: counts add up, percentiles are over every cycle."""
+    from e2edrive.deploy.runtime.loop import latency_report, percentiles_ms
+
     reasons: Counter[str] = Counter()
     for r in reports:
         reasons.update(r["interventions"])
@@ -71,6 +75,8 @@ def drive(
 ) -> tuple[dict, list[dict]]:
     """Run the loop over each source in turn (one ONNX session); writes OUT/latency.json (and OUT/drive.mp4
     with record_video). Returns the pooled report and each source's result() where it has one (sim)."""
+    from e2edrive.deploy.runtime.loop import DriveLoop, LoopConfig
+    from e2edrive.deploy.runtime.monitor import MonitorConfig
     from e2edrive.deploy.runtime.overlay import draw_path
 
     out_dir = Path(out_dir)
