@@ -63,3 +63,58 @@ def test_command_waits_for_the_lead_distance_and_never_flickers_back():
 def test_roads_without_a_route_say_follow(name):
     world = World(get_scenario(name), cameras=())
     assert world.reset(0).command == "follow" and world.navigation is None
+
+
+def test_route_progress_counts_the_route_once_and_a_detour_is_a_deviation():
+    from e2edrive.sim.navigation import DEVIATION_S, RouteProgress
+
+    world = World(get_scenario("roundabout"), cameras=())
+    world.reset(1)
+    network, route = world.env.unwrapped.road.network, world.ego.route
+    lane = network.get_lane(route[0])
+    progress = RouteProgress(network, route, lane.position(0, 0), dt_s=0.1)
+    for s in (5.0, 10.0, 3.0):  # backing up does not undo progress
+        progress.update(route[0], lane.position(s, 0))
+    assert progress.progress_m == pytest.approx(10.0, abs=1e-6)
+    second = network.get_lane(route[1])
+    progress.update(route[1], second.position(2.0, 0))
+    assert progress.progress_m == pytest.approx(lane.length + 2.0, abs=1e-6)
+    progress.update(route[0], lane.position(lane.length, 0))  # a road already passed: nothing counts
+    assert progress.progress_m == pytest.approx(lane.length + 2.0, abs=1e-6)
+    progress.update(route[1], second.position(2.0, 0))  # back on the route
+    on_route = {tuple(r[:2]) for r in route}
+    detour = next(i for i in network.lanes_dict() if tuple(i[:2]) not in on_route)
+    for _ in range(round(DEVIATION_S / 0.1)):
+        assert not progress.deviated
+        progress.update(detour, network.get_lane(detour).position(1.0, 0))
+    assert progress.deviated and progress.completion == pytest.approx((lane.length + 2.0) / progress.length_m)
+    world.close()
+
+
+def test_a_car_that_misses_the_roundabout_exit_ends_in_a_route_deviation_not_a_full_route():
+    from e2edrive.sim.rollout import run_episode
+
+    world = World(get_scenario("roundabout"), cameras=())
+    result = run_episode(world, _IgnoresTheExit(), 100000)
+    world.close()
+    assert result.route_deviation and not result.success and not result.collided
+    assert result.route_completion < 0.9 and result.steps < 200
+
+
+class _IgnoresTheExit:
+    """The expert, told to go round: it takes the ring past our exit."""
+
+    privileged = True
+
+    def __init__(self) -> None:
+        self.expert = ExpertPolicy()
+
+    def reset(self, seed: int) -> None:
+        self.expert.reset(seed)
+
+    def act(self, observation):
+        world = observation.state
+        ego = world.ego
+        if ego.route and ego.route[-1][1] == "nxs":  # swap the destination for the next exit round the ring
+            ego.plan_route_to("exs")
+        return self.expert.act(observation)

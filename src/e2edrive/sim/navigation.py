@@ -106,3 +106,50 @@ class Navigation:
                 self._progress = k
                 break
         return self._progress
+
+
+DEVIATION_S = 1.0
+"""Off the route's roads this long (not a frame's snap to a crossing lane inside a junction) is a deviation."""
+
+
+class RouteProgress:
+    """How far along its planned route the car has come, in metres, and whether it has left the route.
+
+    Progress is the car's position projected on the route's lanes (the lanes before its current one counted
+    whole); it never goes back and only advances on the route's roads, in route order, so circling a
+    roundabout past its exit or driving a road twice counts nothing. Leaving the route's roads for
+    DEVIATION_S is a route deviation (CARLA's leaderboard ends the route there too)."""
+
+    def __init__(self, network, route: list[LaneIndex], position: np.ndarray, dt_s: float) -> None:
+        self.network = network
+        self.route = [tuple(index) for index in route]
+        self.roads = [index[:2] for index in self.route]
+        lengths = [_lane(network, index).length for index in self.route]
+        self._starts_m = np.concatenate([[0.0], np.cumsum(lengths)])
+        s0, _ = _lane(network, self.route[0]).local_coordinates(position)
+        self._origin_m = float(np.clip(s0, 0.0, lengths[0]))
+        self.length_m = float(self._starts_m[-1] - self._origin_m)
+        """Route length from the car's start to the end of the route's last lane."""
+        self.progress_m = 0.0
+        self._k = 0
+        self._off_frames = 0
+        self._deviation_frames = max(1, round(DEVIATION_S / dt_s))
+        self.deviated = False
+
+    @property
+    def completion(self) -> float:
+        return float(min(self.progress_m / self.length_m, 1.0)) if self.length_m > 0 else 1.0
+
+    def update(self, lane_index: LaneIndex, position: np.ndarray) -> None:
+        road = tuple(lane_index[:2])
+        ahead = [k for k in range(self._k, len(self.roads)) if self.roads[k] == road]
+        if not ahead:
+            self._off_frames += 1
+            self.deviated = self.deviated or self._off_frames >= self._deviation_frames
+            return
+        self._off_frames = 0
+        self._k = ahead[0]
+        lane = self.network.get_lane(lane_index)
+        s, _ = lane.local_coordinates(position)
+        along_m = self._starts_m[self._k] + float(np.clip(s, 0.0, lane.length)) - self._origin_m
+        self.progress_m = max(self.progress_m, along_m)

@@ -30,6 +30,8 @@ class EpisodeResult:
     mean_speed_mps: float
     time_s: float
     route_completion: float
+    route_deviation: bool = False
+    """The car left its planned route for another road (the episode ends there)."""
     max_abs_jerk_mps3: float = 0.0
     """Largest |d accel / dt| over the episode: how smooth the longitudinal control is."""
     max_abs_lateral_accel_mps2: float = 0.0
@@ -45,6 +47,7 @@ class EpisodeResult:
             "steps": self.steps,
             "time_s": self.time_s,
             "route_completion": self.route_completion,
+            "route_deviation": self.route_deviation,
             "mean_speed_mps": self.mean_speed_mps,
             "max_abs_jerk_mps3": self.max_abs_jerk_mps3,
             "max_abs_lateral_accel_mps2": self.max_abs_lateral_accel_mps2,
@@ -131,6 +134,7 @@ def run_episode(
         mean_speed_mps=float(np.mean(speeds)) if speeds else 0.0,
         time_s=steps * world.dt_s,
         route_completion=world.route_completion(distance_m),
+        route_deviation=world.deviated,
         max_abs_jerk_mps3=jerk,
         max_abs_lateral_accel_mps2=lateral,
     )

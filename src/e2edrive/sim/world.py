@@ -17,7 +17,7 @@ from e2edrive.core.io import FRAME_DT_S
 from e2edrive.core.policy import Action, Observation
 from e2edrive.sim.camera import CameraRig
 from e2edrive.sim.ego import EgoVehicle
-from e2edrive.sim.navigation import FOLLOW, Navigation, pin_route_lanes, route_length_m, turn_command
+from e2edrive.sim.navigation import FOLLOW, Navigation, RouteProgress, pin_route_lanes, route_length_m, turn_command
 from e2edrive.sim.road import speed_up
 from e2edrive.sim.scenarios import Scenario, scenario_overrides
 
@@ -60,6 +60,8 @@ class World:
         self.truncated = False
         self.arrived = False
         self.route_length_m: float | None = None
+        self.progress: RouteProgress | None = None
+        """Progress along the planned route, for scenarios with a destination."""
         self.start_lane_index: tuple | None = None
         """The ego's lane at reset: its approach to the scenario's junction, if it has one."""
         self.navigation: Navigation | None = None
@@ -74,9 +76,13 @@ class World:
         return float(self.env_config["duration"])
 
     def route_completion(self, distance_m: float) -> float:
-        """Share of the route driven: distance over route length with a goal, time survived without one."""
+        """Share of the route driven. With a destination: progress projected on the route's lanes (never a lap
+        twice, nothing off the route); with a goal but no route (merge): distance over its length; without a
+        goal: time survived."""
         if self.arrived:
             return 1.0
+        if self.progress is not None:
+            return self.progress.completion
         if self.route_length_m:
             return float(min(distance_m / self.route_length_m, 1.0))
         return float(min(self.time_s / self.scenario_duration_s, 1.0))
@@ -85,7 +91,12 @@ class World:
         """No collision, on the road, and the goal reached (or, without a goal, the time limit reached)."""
         state = self.ego_state()
         reached = self.arrived if self.scenario.arrived is not None else self.truncated
-        return bool(reached and not state.crashed and state.on_road)
+        return bool(reached and not state.crashed and state.on_road and not self.deviated)
+
+    @property
+    def deviated(self) -> bool:
+        """The car left its planned route for another road (an outcome beside collision and off-road)."""
+        return self.progress is not None and self.progress.deviated
 
     @property
     def done(self) -> bool:
@@ -123,6 +134,11 @@ class World:
         self.route_length_m = (
             route_length_m(network, route, ego.position) if self.scenario.arrived is not None else None
         )
+        self.progress = (
+            RouteProgress(network, ego.route, ego.position, self.dt_s)
+            if self.scenario.destination is not None
+            else None
+        )
         self.step_index = 0
         self.terminated = self.truncated = False
         self._slots: dict[int, int] = {}
@@ -146,7 +162,9 @@ class World:
         self.arrived = self.arrived or (
             goal is not None and not self.ego.crashed and goal(self.env.unwrapped, self.ego)
         )
-        self.terminated = bool(terminated) or self.arrived
+        if self.progress is not None and not self.arrived:
+            self.progress.update(self.ego.lane_index, self.ego.position)
+        self.terminated = bool(terminated) or self.arrived or self.deviated
         self.truncated = (bool(truncated) or self.time_s >= self.scenario_duration_s) and not self.terminated
         return self.observe()
 
