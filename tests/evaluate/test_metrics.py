@@ -30,3 +30,16 @@ def test_expert_eval_json_keys_and_overrides():
     assert [e["seed"] for e in result["episodes"]] == [50, 51]
     assert set(result["episodes"][0]) >= {"seed", "success", "collided", "offroad", "distance_m", "steps"}
     assert result["success_rate"] == 1.0
+
+
+def test_eval_of_all_scenarios_gives_each_and_their_mean():
+    from e2edrive.evaluate.metrics import METRIC_KEYS
+
+    result = evaluate(
+        EvalConfig("expert", "highway,merge", episodes=1, seed=3, workers=2, overrides={"duration": 1.0}),
+        progress=False,
+    )
+    assert set(result["scenarios"]) == {"highway", "merge"}
+    for key in METRIC_KEYS:
+        assert result["mean"][key] == (result["scenarios"]["highway"][key] + result["scenarios"]["merge"][key]) / 2
+    assert result["scenarios"]["merge"]["episodes"][0]["seed"] == 3

@@ -115,3 +115,16 @@ def test_full_rig_records_one_stream_per_camera(tmp_path):
     for cam in FULL_RIG:
         video = read_clip(clip.path).video(cam.name)
         assert video.shape == (clip.n_frames, cam.height_px, cam.width_px, 3)
+
+
+def test_all_scenarios_spread_by_share_each_clip_records_its_variation(tmp_path):
+    config = CollectConfig("all", episodes=7, workers=2, seed=0, overrides={"duration": 1.0}, shares={"merge": 2})
+    collect(config, tmp_path, progress=False)
+    names = [c.name.rsplit("-", 1)[0] for c in list_clips(tmp_path)]
+    assert sorted(names) == sorted(config.scenario_of(s) for s in range(7))
+    assert names.count("merge") == 2 and len(set(names)) == 6
+    meta = read_clip(next(c for c in list_clips(tmp_path) if c.name.startswith("highway"))).meta
+    assert meta["scenario"] == "highway"
+    assert meta["variation"]["ranges"]["vehicles_density"] == [0.8, 1.6]
+    assert 0.8 <= meta["variation"]["drawn"]["vehicles_density"] <= 1.6
+    assert meta["env_config"]["vehicles_density"] == meta["variation"]["drawn"]["vehicles_density"]

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from e2edrive.cli import app, console, set_option
 from e2edrive.core.errors import UserError
@@ -18,10 +18,23 @@ from e2edrive.model.config import ModelConfig
 from e2edrive.train.config import TrainConfig
 
 
+def _shares(pairs: list[str] | None) -> dict[str, float]:
+    out = {}
+    for pair in pairs or []:
+        name, sep, weight = pair.partition("=")
+        try:
+            out[name] = float(weight)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise UserError(f"--share expects NAME=WEIGHT (e.g. intersection=2), got {pair!r}")
+    return out
+
+
 @app.command("collect")
 def collect_cmd(
     out: Path = typer.Option(..., help="Output directory of clips."),
-    scenario: str = typer.Option(CollectConfig.scenario, help="Scenario name from the registry."),
+    scenario: str = typer.Option(CollectConfig.scenario, help="Scenario name, a comma list, or 'all'."),
     episodes: int = typer.Option(CollectConfig.episodes, help="Number of episodes (one clip each)."),
     workers: int = typer.Option(CollectConfig.workers, help="Worker processes."),
     seed: int = typer.Option(CollectConfig.seed, help="First episode seed; episodes use seed..seed+N-1."),
@@ -35,6 +48,12 @@ def collect_cmd(
         help="Chance per step that a short steering/acceleration push starts (expert only; 0 = clean).",
     ),
     rig: str = typer.Option("front", help="Camera rig: 'front' (the model's input) or 'full' (5 cameras)."),
+    share: list[str] | None = typer.Option(
+        None, help="NAME=WEIGHT: a scenario's share of the episodes (repeatable; default 1 each)."
+    ),
+    vary: bool = typer.Option(
+        CollectConfig.vary, help="Draw each episode's traffic from the scenario's variation ranges (--no-vary: fixed)."
+    ),
 ) -> None:
     """Drive episodes in W processes and record one clip per episode (video + signals + meta)."""
     from dataclasses import replace
@@ -52,6 +71,8 @@ def collect_cmd(
         perturb=replace(CollectConfig.perturb, start_probability=perturb_probability),
         cameras=get_rig(rig),
         policy=policy,
+        shares=_shares(share),
+        vary=vary,
     )
     results = collect(config, out, engine=engine)
     crashed = sum(r["collided"] for r in results)
@@ -167,7 +188,7 @@ def eval_cmd(
         EvalConfig.policy,
         help="'expert', 'rules' (the hand-written camera driver), a run directory, or a model.onnx file.",
     ),
-    scenario: str = typer.Option(EvalConfig.scenario, help="Scenario name."),
+    scenario: str = typer.Option(EvalConfig.scenario, help="Scenario name, a comma list, or 'all'."),
     episodes: int = typer.Option(EvalConfig.episodes, help="Number of episodes."),
     seed: int = typer.Option(EvalConfig.seed, help="First seed; episodes use seed..seed+N-1."),
     workers: int = typer.Option(EvalConfig.workers, help="Worker processes."),
@@ -180,9 +201,12 @@ def eval_cmd(
     from e2edrive.sim.overrides import parse_overrides
 
     result = evaluate(EvalConfig(policy, scenario, episodes, seed, workers, parse_overrides(set_)))
-    table = Table(title=f"{policy} on {scenario}")
+    per = result.get("scenarios", {scenario: result})
+    columns = [*per, "mean"] if "mean" in result else list(per)
+    table = Table(Column("metric", no_wrap=True), *columns, title=f"{policy} on {scenario}")
     for key in METRIC_KEYS:
-        table.add_row(key, f"{result[key]:.3f}")
+        values = [per[c][key] if c in per else result["mean"][key] for c in columns]
+        table.add_row(key, *(f"{v:.3f}" for v in values))
     console.print(table)
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)

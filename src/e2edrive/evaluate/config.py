@@ -13,6 +13,7 @@ class EvalConfig:
     policy: str = "expert"
     """'expert', 'rules', a run directory or an .onnx file (`policies.make_policy`)."""
     scenario: str = "highway"
+    """One scenario, a comma list, or 'all' (then episodes per scenario, the same seeds in each)."""
     episodes: int = 10
     seed: int = 10_000
     """First held-out seed; episodes use seed..seed+episodes-1."""
@@ -21,9 +22,10 @@ class EvalConfig:
 
     def __post_init__(self) -> None:
         from e2edrive.policies import check_policy_spec
-        from e2edrive.sim.scenarios import get_scenario, scenario_overrides
+        from e2edrive.sim.scenarios import get_scenario, scenario_names, scenario_overrides
 
-        scenario_overrides(get_scenario(self.scenario), self.overrides)
+        for name in scenario_names(self.scenario):
+            scenario_overrides(get_scenario(name), self.overrides)
         if self.episodes < 1 or self.workers < 1:
             raise UserError(f"episodes={self.episodes} and workers={self.workers} must be >= 1")
         check_policy_spec(self.policy)

@@ -30,7 +30,7 @@ _WORKER: dict[str, Any] = {}
 def _init_worker(config: CollectConfig, out_dir: str) -> None:
     _WORKER["config"] = config
     _WORKER["out"] = Path(out_dir)
-    _WORKER["world"] = World(get_scenario(config.scenario), config.overrides, config.cameras)
+    _WORKER["worlds"] = {}
     _WORKER["expert"] = ExpertPolicy(config.expert)
     _WORKER["driver"] = _WORKER["expert"] if config.policy == "expert" else make_policy(config.policy)
 
@@ -42,16 +42,26 @@ def record_episode(
 
     The expert drives (with perturbations), or a learned policy drives and the expert labels every frame.
     """
-    cid = clip_id(config.scenario, seed)
+    scenario = world.scenario
+    cid = clip_id(scenario.name, seed)
     writer = ClipWriter(out_dir, cid, [c.calibration() for c in config.cameras])
     perturb = config.perturb if driver is expert else None
+    variation = scenario.variation if config.vary else None
     try:
         result = run_episode(
-            world, driver, seed, labeller=expert, perturb=perturb, recorder=lambda o, s: writer.add(o.frames, s)
+            world,
+            driver,
+            seed,
+            labeller=expert,
+            perturb=perturb,
+            recorder=lambda o, s: writer.add(o.frames, s),
+            variation=variation,
         )
+        varied = {"ranges": variation.to_json(), "drawn": world.variation_drawn} if variation is not None else None
         writer.commit(
             {
-                "scenario": config.scenario,
+                "scenario": scenario.name,
+                "variation": varied,
                 "seed": seed,
                 "driver": "expert" if driver is expert else config.policy,
                 "env_config": world.env_config,
@@ -69,9 +79,19 @@ def record_episode(
     return {"clip_id": cid, **result.row()}
 
 
+def _world(name: str) -> World:
+    """This worker's world of a scenario, built on first use; the worlds share one camera renderer."""
+    worlds, config = _WORKER["worlds"], _WORKER["config"]
+    if name not in worlds:
+        rig = next(iter(worlds.values())).rig if worlds else None
+        worlds[name] = World(get_scenario(name), config.overrides, config.cameras, rig=rig)
+    return worlds[name]
+
+
 def _work(seed: int) -> dict:
     w = _WORKER
-    return record_episode(w["world"], w["config"], seed, w["out"], w["expert"], w["driver"])
+    world = _world(w["config"].scenario_of(seed))
+    return record_episode(world, w["config"], seed, w["out"], w["expert"], w["driver"])
 
 
 def collect(config: CollectConfig, out_dir: Path, progress: bool = True, engine: str = "local") -> list[dict]:
@@ -83,7 +103,7 @@ def collect(config: CollectConfig, out_dir: Path, progress: bool = True, engine:
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_tmp(out_dir)
     done = {p.name for p in list_clips(out_dir)}
-    seeds = [s for s in range(config.seed, config.seed + config.episodes) if clip_id(config.scenario, s) not in done]
+    seeds = [s for s in config.seeds() if clip_id(config.scenario_of(s), s) not in done]
     atomic_write_json(out_dir / "collect_config.json", config.to_json())
     results: list[dict] = []
     columns = (TextColumn("collect"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())

@@ -4,6 +4,7 @@ defaults)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class CollectConfig:
     scenario: str = "highway"
+    """One scenario, a comma list, or 'all': episodes are spread over them by `shares`."""
     episodes: int = 8
     workers: int = 2
     seed: int = 0
@@ -28,12 +30,21 @@ class CollectConfig:
     cameras: tuple[CameraConfig, ...] = (CameraConfig(),)
     policy: str = "expert"
     """Who drives: 'expert', or a run directory / .onnx file — then the expert only labels (DAgger data)."""
+    shares: dict[str, float] = field(default_factory=dict)
+    """Relative share of episodes per scenario (missing: 1); e.g. {"intersection": 2} doubles its episodes."""
+    vary: bool = True
+    """Draw each episode's traffic from its scenario's variation ranges (`sim/variation.py`), recorded in meta."""
 
     def __post_init__(self) -> None:
         from e2edrive.policies import check_policy_spec
-        from e2edrive.sim.scenarios import get_scenario, scenario_overrides
+        from e2edrive.sim.scenarios import get_scenario, scenario_names, scenario_overrides
 
-        scenario_overrides(get_scenario(self.scenario), self.overrides)
+        names = scenario_names(self.scenario)
+        for name in names:
+            scenario_overrides(get_scenario(name), self.overrides)
+        unknown = set(self.shares) - set(names)
+        if unknown or any(w < 0 for w in self.shares.values()) or not any(self.share(n) > 0 for n in names):
+            raise UserError(f"shares {self.shares}: expected non-negative weights of {names}, not all zero")
         if self.episodes < 1:
             raise UserError(f"episodes={self.episodes} must be >= 1")
         if self.workers < 1:
@@ -42,3 +53,29 @@ class CollectConfig:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    def share(self, name: str) -> float:
+        return float(self.shares.get(name, 1.0))
+
+    def seeds(self) -> range:
+        return range(self.seed, self.seed + self.episodes)
+
+    def scenario_of(self, seed: int) -> str:
+        """Which scenario episode `seed` drives: a smooth weighted round robin over the scenarios by share, so
+        any first n episodes are spread as evenly as the shares allow (and a longer job keeps them)."""
+        from e2edrive.sim.scenarios import scenario_names
+
+        names = tuple(n for n in scenario_names(self.scenario) if self.share(n) > 0)
+        return _round_robin(names, tuple(self.share(n) for n in names), self.episodes)[seed - self.seed]
+
+
+@functools.lru_cache(maxsize=8)
+def _round_robin(names: tuple[str, ...], weights: tuple[float, ...], n: int) -> list[str]:
+    current = [0.0] * len(names)
+    out = []
+    for _ in range(n):
+        current = [c + w for c, w in zip(current, weights)]
+        pick = max(range(len(names)), key=lambda i: current[i])
+        current[pick] -= sum(weights)
+        out.append(names[pick])
+    return out

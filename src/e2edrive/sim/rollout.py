@@ -14,6 +14,7 @@ import numpy as np
 
 from e2edrive.core.policy import Observation, Policy
 from e2edrive.sim.perturb import PerturbConfig, Perturber
+from e2edrive.sim.variation import Variation
 from e2edrive.sim.world import World
 
 
@@ -65,9 +66,11 @@ def run_episode(
     perturb: PerturbConfig | None = None,
     recorder: Recorder | None = None,
     max_steps: int | None = None,
+    variation: Variation | None = None,
 ) -> EpisodeResult:
-    """Run one episode to its end. `recorder(obs, signals)` is called once per step with the row to log."""
-    obs = world.reset(seed)
+    """Run one episode to its end. `recorder(obs, signals)` is called once per step with the row to log.
+    variation: draw the episode's traffic from these ranges (collection); None: the scenario as it is."""
+    obs = world.reset(seed, variation)
     driver.reset(seed)
     if labeller is not None and labeller is not driver:
         labeller.reset(seed)

@@ -18,6 +18,7 @@ from e2edrive.sim.envs import (
     RacetrackScenarioEnv,
     RoundaboutScenarioEnv,
 )
+from e2edrive.sim.variation import Variation
 
 CHEAP_OBSERVATION = {"type": "AttributesObservation", "attributes": []}
 """highway-env's default Kinematics observation costs ~7 ms a step (pandas); ours renders its own."""
@@ -89,6 +90,8 @@ class Scenario:
     """(env, ego) → the goal is reached. None: success means surviving to duration_s."""
     expert: ExpertConfig = ExpertConfig()
     """How the privileged expert drives here (`sim/drivers/expert.py`)."""
+    variation: Variation = Variation()
+    """The ranges a varied collection draws this scenario's traffic from (`sim/variation.py`)."""
     tow_wrecks_after_s: float | None = None
     """Other cars that crashed into each other are removed this long after (None: never). highway-env's
     roundabout and intersection traffic collides among itself, and the wrecks blocked the ego's way for good
@@ -115,8 +118,17 @@ SCENARIOS: dict[str, Scenario] = {
         env_class=HighwayScenarioEnv,
         env_config={"lanes_count": 4, "vehicles_count": 30, "vehicles_density": 1.0},
         duration_s=30.0,
+        variation=Variation(
+            vehicles_density=(0.8, 1.6), vehicles_count=(20, 40), lanes_count=(3, 4), ego_speed_mps=(20.0, 28.0)
+        ),
     ),
-    "merge": Scenario(name="merge", env_class=MergeScenarioEnv, duration_s=20.0, arrived=_past_merge),
+    "merge": Scenario(
+        name="merge",
+        env_class=MergeScenarioEnv,
+        duration_s=20.0,
+        arrived=_past_merge,
+        variation=Variation(ego_speed_mps=(24.0, 30.0)),
+    ),
     "exit": Scenario(
         name="exit",
         env_class=ExitScenarioEnv,
@@ -125,6 +137,7 @@ SCENARIOS: dict[str, Scenario] = {
         command="exit",
         destination="exit",
         arrived=_took_exit,
+        variation=Variation(vehicles_density=(0.8, 1.2), vehicles_count=(15, 25), ego_speed_mps=(20.0, 26.0)),
     ),
     "roundabout": Scenario(
         name="roundabout",
@@ -149,11 +162,29 @@ SCENARIOS: dict[str, Scenario] = {
         destination="o1",
         arrived=_crossed_junction,
         tow_wrecks_after_s=3.0,
+        variation=Variation(initial_vehicle_count=(5, 15)),
     ),
     "racetrack": Scenario(
-        name="racetrack", env_class=RacetrackScenarioEnv, env_config={"other_vehicles": 1}, duration_s=30.0
+        name="racetrack",
+        env_class=RacetrackScenarioEnv,
+        env_config={"other_vehicles": 1},
+        duration_s=30.0,
+        variation=Variation(other_vehicles=(1, 3)),
     ),
 }
+
+
+ALL = "all"
+
+
+def scenario_names(spec: str) -> list[str]:
+    """'all' → every registered scenario; 'a,b' → those (checked)."""
+    names = sorted(SCENARIOS) if spec == ALL else [n.strip() for n in spec.split(",") if n.strip()]
+    for n in names:
+        get_scenario(n)
+    if not names:
+        raise UserError(f"no scenario in {spec!r}; known: {sorted(SCENARIOS)} or 'all'")
+    return names
 
 
 def get_scenario(name: str) -> Scenario:

@@ -20,6 +20,7 @@ from e2edrive.sim.ego import EgoVehicle
 from e2edrive.sim.navigation import FOLLOW, Navigation, RouteProgress, pin_route_lanes, route_length_m, turn_command
 from e2edrive.sim.road import speed_up
 from e2edrive.sim.scenarios import Scenario, scenario_overrides
+from e2edrive.sim.variation import ENV_KEYS, Variation
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,20 @@ class World:
         scenario: Scenario,
         overrides: dict[str, Any] | None = None,
         cameras: tuple[CameraConfig, ...] = (CameraConfig(),),
+        rig: CameraRig | None = None,
     ) -> None:
+        """rig: a renderer to share with other worlds of this process (its cameras must be `cameras`)."""
         self.scenario = scenario
-        self.env_config = scenario.make_env_config(scenario_overrides(scenario, overrides))
-        self.env = scenario.env_class(config=self.env_config)
+        self.overrides = scenario_overrides(scenario, overrides)
+        """Config keys set by the caller (`--set`): fixed, never varied."""
+        self.base_env_config = scenario.make_env_config(self.overrides)
+        self.env_config = dict(self.base_env_config)
+        """This episode's highway-env config: the base, plus what a varied world drew."""
+        self.env = scenario.env_class(config=self.base_env_config)
+        self._env_defaults = dict(self.env.unwrapped.config)
         self.cameras = tuple(cameras)
-        self.rig = CameraRig(self.cameras) if self.cameras else None
+        self.rig = rig if rig is not None else (CameraRig(self.cameras) if self.cameras else None)
+        self.variation_drawn: dict[str, Any] | None = None
         self.step_index = 0
         self.terminated = False
         self.truncated = False
@@ -111,13 +120,24 @@ class World:
     def time_s(self) -> float:
         return self.step_index * self.dt_s
 
-    def reset(self, seed: int) -> Observation:
+    def reset(self, seed: int, variation: Variation | None = None) -> Observation:
+        """Start episode `seed`; with a variation, its traffic drawn from the variation's ranges (seeded)."""
         env = self.env.unwrapped
+        drawn = variation.draw(seed) if variation is not None else None
+        if drawn:
+            drawn = {k: v for k, v in drawn.items() if k not in self.overrides}
+        varied = variation.env_overrides(drawn) if drawn else {}
+        scenario_overrides(self.scenario, varied)  # the drawn values fit the scenario's keys and types
+        env.config.update({k: self._env_defaults[k] for k in ENV_KEYS if k in self._env_defaults} | varied)
+        self.env_config = self.base_env_config | varied
+        self.variation_drawn = drawn
         env.reset(seed=int(seed))
         speed_up(env.road)
         plain = env.vehicle
         ego = EgoVehicle(env.road, plain.position.copy(), heading=plain.heading, speed=plain.speed)
         env.road.vehicles[env.road.vehicles.index(plain)] = ego
+        if drawn:
+            variation.apply_to_traffic(env.road.vehicles, ego, drawn)
         env.controlled_vehicles = [ego]
         env.define_spaces()
         network = env.road.network
