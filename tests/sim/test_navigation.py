@@ -118,3 +118,33 @@ class _IgnoresTheExit:
         if ego.route and ego.route[-1][1] == "nxs":  # swap the destination for the next exit round the ring
             ego.plan_route_to("exs")
         return self.expert.act(observation)
+
+
+def test_the_intersection_is_crossed_only_by_leaving_on_the_routes_exit():
+    """highway-env's has_arrived() accepts any exit; a wrong turn is not an arrival (and becomes a deviation)."""
+    scenario = get_scenario("intersection")
+    world = World(scenario, cameras=())
+    world.reset(0)
+    env, ego = world.env.unwrapped, world.ego
+    network = env.road.network
+    for exit_road, expected in ((("il1", "o1"), True), (("il2", "o2"), False)):
+        lane_index = (*exit_road, 0)
+        ego.position = network.get_lane(lane_index).position(30.0, 0.0)
+        ego.lane_index, ego.lane = lane_index, network.get_lane(lane_index)
+        assert scenario.arrived(env, ego) is expected, exit_road
+    world.close()
+
+
+def test_waiting_at_a_roundabout_entry_labelled_with_the_ring_lane_is_still_on_the_route():
+    from e2edrive.sim.navigation import RouteProgress
+
+    world = World(get_scenario("roundabout"), cameras=())
+    world.reset(1)
+    network, route = world.env.unwrapped.road.network, world.ego.route
+    entry = network.get_lane(route[1])  # the entry lane into the ring
+    progress = RouteProgress(network, route, network.get_lane(route[0]).position(0, 0), dt_s=0.1)
+    ring = next(i for i in network.lanes_dict() if i[1] == route[1][1] and tuple(i[:2]) not in progress.roads)
+    for _ in range(30):  # 3 s waiting at the line, highway-env calling it the ring lane it overlaps
+        progress.update(ring, entry.position(entry.length - 1.0, 0.0))
+    assert not progress.deviated
+    world.close()

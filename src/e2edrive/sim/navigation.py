@@ -109,7 +109,11 @@ class Navigation:
 
 
 DEVIATION_S = 1.0
-"""Off the route's roads this long (not a frame's snap to a crossing lane inside a junction) is a deviation."""
+"""Off the route this long (not a frame's snap to a crossing lane inside a junction) is a deviation."""
+ROUTE_LOOKAHEAD_LANES = 3
+ON_ROUTE_MARGIN_M = 1.0
+"""A car within this of the edges of its current or next two route lanes is on its route, whatever lane
+highway-env labels it with."""
 
 
 class RouteProgress:
@@ -141,15 +145,24 @@ class RouteProgress:
         return float(min(self.progress_m / self.length_m, 1.0)) if self.length_m > 0 else 1.0
 
     def update(self, lane_index: LaneIndex, position: np.ndarray) -> None:
+        """The car on lane_index at position (highway-env's frame). It is on its route when its lane is one of
+        the route's roads ahead, or when it lies on one of the next route lanes (highway-env labels a car
+        waiting at a roundabout entry, or turning inside a junction, with whichever lane is closest, often a
+        crossing one)."""
         road = tuple(lane_index[:2])
         ahead = [k for k in range(self._k, len(self.roads)) if self.roads[k] == road]
-        if not ahead:
+        if ahead:
+            k, lane = ahead[0], self.network.get_lane(lane_index)
+        else:
+            near = range(self._k, min(self._k + ROUTE_LOOKAHEAD_LANES, len(self.route)))
+            lanes = [(k, _lane(self.network, self.route[k])) for k in near]
+            k, lane = next(((k, ln) for k, ln in lanes if ln.on_lane(position, margin=ON_ROUTE_MARGIN_M)), (None, None))
+        if k is None:
             self._off_frames += 1
             self.deviated = self.deviated or self._off_frames >= self._deviation_frames
             return
         self._off_frames = 0
-        self._k = ahead[0]
-        lane = self.network.get_lane(lane_index)
+        self._k = k
         s, _ = lane.local_coordinates(position)
         along_m = self._starts_m[self._k] + float(np.clip(s, 0.0, lane.length)) - self._origin_m
         self.progress_m = max(self.progress_m, along_m)

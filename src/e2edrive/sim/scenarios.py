@@ -39,7 +39,8 @@ def _left_roundabout(env: Any, ego: Any) -> bool:
 
 
 def _crossed_junction(env: Any, ego: Any) -> bool:
-    return bool(env.has_arrived(ego))
+    # highway-env's has_arrived() takes any exit road ("il*" → "o*"): ours must be the route's destination.
+    return ego.lane_index[1] == INTERSECTION_DESTINATION and bool(env.has_arrived(ego))
 
 
 def _per_step(probability_per_s: float) -> float:
@@ -55,6 +56,7 @@ across three saturated streams waits for a gap that does not come. We keep its 0
 MERGE_END_X_M = 370.0
 """highway-env's merge ends its episode once the ego passes x = 370 m (past the ramp)."""
 ROUNDABOUT_DESTINATION = "nxs"
+INTERSECTION_DESTINATION = "o1"
 ROUNDABOUT_EXPERT = ExpertConfig(yields=True, max_speed_mps=12.0)
 """- yields: a route-aware time-to-collision check on top of IDM (54 % → 90 % on 50 held-out seeds).
 - 12 m/s: at up to 13 m/s in the ring it met cars cutting out of the inner lane and entering without
@@ -153,13 +155,13 @@ SCENARIOS: dict[str, Scenario] = {
         name="intersection",
         env_class=IntersectionScenarioEnv,
         env_config={
-            "destination": "o1",
+            "destination": INTERSECTION_DESTINATION,
             "other_vehicles_type": "e2edrive.sim.envs.JunctionIDMVehicle",
             "spawn_probability": _per_step(JUNCTION_SPAWN_PROBABILITY_PER_S),
         },
         duration_s=30.0,
         command=None,
-        destination="o1",
+        destination=INTERSECTION_DESTINATION,
         arrived=_crossed_junction,
         tow_wrecks_after_s=3.0,
         variation=Variation(initial_vehicle_count=(5, 15)),
