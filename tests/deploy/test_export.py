@@ -30,7 +30,7 @@ def test_checkpoint_roundtrip_is_exact(run_dir):
 def test_onnx_parity_and_io_names(run_dir, tmp_path):
     report = export_onnx(run_dir, tmp_path / "model.onnx")
     assert report["max_abs_error"] < 1e-3
-    assert report["shapes"][io.OUTPUT_PLAN] == ["batch", io.PLAN_SIZE], "only the batch is symbolic"
+    assert report["shapes"][io.OUTPUT_PLAN] == ["batch", io.PLAN_LAYOUT.size], "only the batch is symbolic"
     assert report["shapes"][FRONT] == ["batch", *io.frames_shape(1)[1:]]
     session = make_session(tmp_path / "model.onnx")
     assert [i.name for i in session.get_inputs()] == [FRONT, io.INPUT_SPEED, io.INPUT_COMMAND]
@@ -38,7 +38,7 @@ def test_onnx_parity_and_io_names(run_dir, tmp_path):
     assert json.loads(meta[io.METADATA_CONTEXT]) == list(io.CONTEXT_OFFSETS_FRAMES)
     assert [o.name for o in session.get_outputs()] == [io.OUTPUT_PLAN]
     (plan,) = session.run(None, parity_inputs(3))
-    assert plan.shape == (3, io.PLAN_SIZE)
+    assert plan.shape == (3, io.PLAN_LAYOUT.size)
 
 
 def test_parity_gate_fails_loudly(run_dir, tmp_path):
@@ -82,8 +82,8 @@ def test_every_exported_model_passes_the_full_onnx_checker_and_runs_an_empty_bat
         model = onnx.load(str(tmp_path / name))
         onnx.checker.check_model(model, full_check=True)
         (plan,) = make_session(tmp_path / name).run(None, {k: v[:0] for k, v in parity_inputs(1).items()})
-        assert plan.shape == (0, io.PLAN_SIZE)
-        assert check_onnx(tmp_path / name)[io.OUTPUT_PLAN] == ["batch", io.PLAN_SIZE]
+        assert plan.shape == (0, io.PLAN_LAYOUT.size)
+        assert check_onnx(tmp_path / name)[io.OUTPUT_PLAN] == ["batch", io.PLAN_LAYOUT.size]
 
 
 def test_a_graph_with_a_symbolic_plan_size_is_refused(run_dir, tmp_path):

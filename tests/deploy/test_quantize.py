@@ -43,6 +43,8 @@ def test_int8_outputs_stay_close_to_fp32(fp32, tmp_path):
     int8 = tmp_path / "model_int8.onnx"
     quantize_int8(fp32, int8, _samples(32, 0))
     a, b = make_session(fp32), make_session(int8)
-    errors = [np.abs(a.run(None, x)[0] - b.run(None, x)[0])[0, io.TRAJECTORY].max() for x in _samples(8, 1)]
-    plans = [np.abs(a.run(None, x)[0])[0, io.TRAJECTORY].max() for x in _samples(8, 1)]
+    errors = [
+        np.abs(a.run(None, x)[0] - b.run(None, x)[0])[0, io.PLAN_LAYOUT.trajectories].max() for x in _samples(8, 1)
+    ]
+    plans = [np.abs(a.run(None, x)[0])[0, io.PLAN_LAYOUT.trajectories].max() for x in _samples(8, 1)]
     assert max(errors) < 0.1 * max(plans), (errors, plans)

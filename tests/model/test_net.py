@@ -14,9 +14,10 @@ def test_output_shape_and_straight_prior():
     model = DrivingNet().eval()
     frames = torch.zeros(io.frames_shape(2), dtype=torch.uint8)
     plan = model([frames], torch.tensor([[10.0], [20.0]]), torch.zeros(2, io.N_COMMANDS))
-    assert plan.shape == (2, io.PLAN_SIZE)
-    traj = plan[:, io.TRAJECTORY].reshape(2, io.TRAJECTORY_POINTS, 2)
-    assert traj[1, -1, 0] > traj[0, -1, 0]  # faster car, longer path
+    assert plan.shape == (2, io.PLAN_LAYOUT.size)
+    layout = io.PLAN_LAYOUT
+    traj = plan[:, layout.trajectories].reshape(2, layout.hypotheses, io.TRAJECTORY_POINTS, 2)
+    assert (traj[1, :, -1, 0] > traj[0, :, -1, 0]).all()  # faster car, longer path, in every hypothesis
 
 
 def test_training_steps_lower_the_loss_on_a_tiny_set(tiny_clips):
@@ -36,18 +37,18 @@ def test_training_steps_lower_the_loss_on_a_tiny_set(tiny_clips):
         opt.step()
         losses.append(loss.item())
     assert np.mean(losses[-5:]) < 0.7 * losses[0], losses
-    assert set(parts) == {"traj", "steer", "accel"}
+    assert set(parts) == {"traj", "confidence", "steer", "accel", "aux"}
     assert all(torch.equal(batch[k], snapshot[k]) for k in batch), "the loss must not mutate the batch"
 
 
 def test_pure_pursuit_steers_towards_the_path():
     straight = np.concatenate([np.stack([np.arange(1, 7) * 10.0, np.zeros(6)], -1).ravel(), [0.0, 0.5]])
     left = np.concatenate([np.stack([np.arange(1, 7) * 10.0, np.arange(1, 7) * 1.0], -1).ravel(), [0.0, -1.0]])
-    a = plan_to_action(straight, 20.0)
-    b = plan_to_action(left, 20.0)
+    a = plan_to_action(straight, 20.0, layout=io.LEGACY_PLAN_LAYOUT)  # one trajectory, then the controls
+    b = plan_to_action(left, 20.0, layout=io.LEGACY_PLAN_LAYOUT)
     assert a.steer_rad == pytest.approx(0.0) and a.accel_mps2 == pytest.approx(0.5)
     assert b.steer_rad > 0.01 and b.accel_mps2 == pytest.approx(-1.0)
-    bad = plan_to_action(np.full(io.PLAN_SIZE, np.nan), 20.0)
+    bad = plan_to_action(np.full(io.PLAN_LAYOUT.size, np.nan), 20.0)
     assert np.isfinite(bad.steer_rad) and np.isfinite(bad.accel_mps2)
 
 
@@ -86,7 +87,7 @@ def test_a_model_reads_the_cameras_and_context_its_config_names():
     model = DrivingNet(config).eval()
     front = torch.zeros(io.frames_shape(2, 2), dtype=torch.uint8)
     wide = torch.zeros(io.frames_shape(2, 2, 96, 192), dtype=torch.uint8)
-    assert model([front, wide], torch.ones(2, 1), torch.zeros(2, io.N_COMMANDS)).shape == (2, io.PLAN_SIZE)
+    assert model([front, wide], torch.ones(2, 1), torch.zeros(2, io.N_COMMANDS)).shape == (2, io.PLAN_LAYOUT.size)
     assert ModelConfig.from_json(config.to_json()) == config
     old = {k: v for k, v in ModelConfig().to_json().items() if k not in ("cameras", "context_offsets_frames")}
     assert ModelConfig.from_json(old) == ModelConfig(), "configs saved before cameras were named read as front"
@@ -110,3 +111,42 @@ def test_model_info_counts_parameters_flops_per_camera_and_activations():
     assert two["flops_per_sample_by_camera"]["rear"] == one["flops_per_sample_by_camera"]["front"]
     assert two["flops_per_sample"] > 1.9 * one["flops_per_sample_by_camera"]["front"]
     assert one["activation_memory_batch1"]["saved_for_backward_bytes"] > 0 and one["context_s"] == 0.4
+
+
+def test_winner_takes_all_pulls_only_the_closest_hypothesis_and_teaches_the_confidence():
+    layout = io.PLAN_LAYOUT
+    b, k, p = 4, layout.hypotheses, io.TRAJECTORY_POINTS
+    target = torch.randn(b, p, 2)
+    trajs = torch.stack([target + 5.0, target + 0.1, target - 7.0], dim=1)  # hypothesis 1 is closest
+    plan = torch.zeros(b, layout.size)
+    plan[:, layout.trajectories] = trajs.reshape(b, -1)
+    plan.requires_grad_(True)
+    batch = {
+        "trajectory": target,
+        "controls": torch.zeros(b, 2),
+        "aux": torch.full((b, len(io.AUX_NAMES)), float("nan")),
+    }
+    batch["aux"][0, io.AUX_NAMES.index("lane_offset_m")] = 0.3
+    loss, parts = plan_loss(plan, batch, layout)
+    loss.backward()
+    grad = plan.grad[:, layout.trajectories].reshape(b, k, p, 2).abs().sum(dim=(2, 3))
+    assert (grad[:, 1] > 0).all() and (grad[:, [0, 2]] == 0).all(), "only the winner moves"
+    assert parts["confidence"] == pytest.approx(float(np.log(k)), rel=1e-5)  # uniform logits, winner 1
+    aux_grad = plan.grad[:, layout.aux_values]
+    assert aux_grad[0].abs().sum() > 0 and aux_grad[1:].abs().sum() == 0, "missing labels are masked"
+    trajectory, controls = layout.split(
+        np.concatenate(
+            [plan[0].detach().numpy()[: layout.confidences.start], [0, 9, 0], np.zeros(2 + len(io.AUX_NAMES))]
+        )
+    )
+    assert np.allclose(trajectory, trajs[0, 1].numpy()), "the most confident hypothesis drives"
+
+
+def test_a_legacy_one_trajectory_model_keeps_its_layout():
+    from e2edrive.model.config import ModelConfig as MC
+
+    old = {k: v for k, v in MC().to_json().items() if k != "plan"}
+    config = MC.from_json(old)
+    assert config.plan == io.LEGACY_PLAN_LAYOUT and DrivingNet(config)(
+        [torch.zeros(io.frames_shape(1), dtype=torch.uint8)], torch.ones(1, 1), torch.zeros(1, io.N_COMMANDS)
+    ).shape == (1, 14)

@@ -25,7 +25,7 @@ def test_act_is_pure_pursuit_on_the_network_plan(policy):
     obs = _obs(90)
     action = policy.act(obs)
     assert action == plan_to_action(policy.last_plan, obs.speed_mps, policy.controller)
-    assert policy.last_plan.shape == (io.PLAN_SIZE,)
+    assert policy.last_plan.shape == (io.PLAN_LAYOUT.size,)
 
 
 def test_plan_equals_the_network_on_the_stacked_context(policy):

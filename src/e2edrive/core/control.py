@@ -51,9 +51,15 @@ def point_at_distance(trajectory: np.ndarray, distance_m: float) -> np.ndarray:
     return pts[i] + frac * (pts[i + 1] - pts[i])
 
 
-def plan_to_action(plan: np.ndarray, speed_mps: float, config: ControllerConfig = ControllerConfig()) -> Action:
-    """(PLAN_SIZE,) model output → Action. Pure pursuit: curvature 2y/L², then the bicycle's steering angle."""
-    trajectory, controls = io.split_plan(plan)
+def plan_to_action(
+    plan: np.ndarray,
+    speed_mps: float,
+    config: ControllerConfig = ControllerConfig(),
+    layout: io.PlanLayout = io.PLAN_LAYOUT,
+) -> Action:
+    """Model output (layout.size,) → Action: pure pursuit on the most confident trajectory (curvature 2y/L²,
+    then the bicycle's steering angle), the acceleration from the controls head."""
+    trajectory, controls = layout.split(plan)
     lookahead = float(np.clip(config.lookahead_s * speed_mps, config.min_lookahead_m, config.max_lookahead_m))
     x, y = point_at_distance(trajectory, lookahead)
     return Action(steer_rad=pursuit_steer_rad(x, y), accel_mps2=float(controls[1])).clipped()

@@ -9,6 +9,8 @@ to the left (counter-clockwise seen from above).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 # --- time base ---------------------------------------------------------------------------------
@@ -38,11 +40,79 @@ TRAJECTORY_POINTS = 6
 TRAJECTORY_HORIZON_S = TRAJECTORY_DT_S * TRAJECTORY_POINTS
 TRAJECTORY_STRIDE_FRAMES = round(TRAJECTORY_DT_S * FRAME_RATE_HZ)
 CONTROLS = ("steer_rad", "accel_mps2")
+AUX_NAMES = ("lead_gap_m", "lead_closing_mps", "lane_offset_m")
+"""Auxiliary outputs learned from privileged labels recorded in the clips (radar-style lead car, lane offset):
+training signal and report material, never an input to driving."""
 
-TRAJECTORY = slice(0, 2 * TRAJECTORY_POINTS)
-"""Flat (x0, y0, x1, y1, ...) in metres."""
-CONTROL = slice(TRAJECTORY.stop, TRAJECTORY.stop + len(CONTROLS))
-PLAN_SIZE = CONTROL.stop
+
+@dataclass(frozen=True)
+class PlanLayout:
+    """The model's flat output: K trajectory hypotheses, their confidences (logits), the controls, the
+    auxiliary values. The most confident hypothesis drives.
+
+        [x0, y0, ... x5, y5] x K | logit x K (none when K = 1) | steer_rad, accel_mps2 | aux...
+    """
+
+    hypotheses: int = 3
+    aux: tuple[str, ...] = AUX_NAMES
+
+    @property
+    def trajectories(self) -> slice:
+        return slice(0, self.hypotheses * 2 * TRAJECTORY_POINTS)
+
+    @property
+    def confidences(self) -> slice:
+        """Empty with one hypothesis (nothing to choose between)."""
+        return slice(self.trajectories.stop, self.trajectories.stop + (self.hypotheses if self.hypotheses > 1 else 0))
+
+    @property
+    def control(self) -> slice:
+        return slice(self.confidences.stop, self.confidences.stop + len(CONTROLS))
+
+    @property
+    def aux_values(self) -> slice:
+        return slice(self.control.stop, self.control.stop + len(self.aux))
+
+    @property
+    def size(self) -> int:
+        return self.aux_values.stop
+
+    def hypotheses_of(self, plan: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(K, TRAJECTORY_POINTS, 2) trajectories in metres and (K,) confidences (softmax of the logits)."""
+        plan = self._check(plan)
+        trajectories = plan[self.trajectories].reshape(self.hypotheses, TRAJECTORY_POINTS, 2)
+        if self.hypotheses == 1:
+            return trajectories, np.ones(1, np.float32)
+        logits = plan[self.confidences].astype(np.float64)
+        p = np.exp(logits - logits.max())
+        return trajectories, (p / p.sum()).astype(np.float32)
+
+    def split(self, plan: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """→ the most confident trajectory (TRAJECTORY_POINTS, 2) metres, controls (2,) [steer_rad, accel_mps2]."""
+        trajectories, confidence = self.hypotheses_of(plan)
+        return trajectories[int(np.argmax(confidence))], self._check(plan)[self.control]
+
+    def aux_of(self, plan: np.ndarray) -> dict[str, float]:
+        return dict(zip(self.aux, map(float, self._check(plan)[self.aux_values])))
+
+    def _check(self, plan: np.ndarray) -> np.ndarray:
+        plan = np.asarray(plan, np.float32).reshape(-1)
+        if plan.shape[0] != self.size:
+            raise ValueError(f"plan has {plan.shape[0]} values, expected {self.size} ({self})")
+        return plan
+
+    def to_json(self) -> dict:
+        return {"hypotheses": self.hypotheses, "aux": list(self.aux)}
+
+    @classmethod
+    def from_json(cls, d: dict) -> PlanLayout:
+        return cls(int(d["hypotheses"]), tuple(d["aux"]))
+
+
+PLAN_LAYOUT = PlanLayout()
+"""The layout new models are built with."""
+LEGACY_PLAN_LAYOUT = PlanLayout(hypotheses=1, aux=())
+"""Models saved before the layout was recorded: one trajectory, no auxiliary outputs."""
 
 # --- ONNX contract -----------------------------------------------------------------------------
 ONNX_OPSET = 17
@@ -55,7 +125,9 @@ INPUT_SPEED = "speed_mps"
 INPUT_COMMAND = "command"
 """(B, N_COMMANDS) float32 one-hot."""
 OUTPUT_PLAN = "plan"
-"""(B, PLAN_SIZE) float32: TRAJECTORY then CONTROL slices."""
+"""(B, layout.size) float32, in the model's PlanLayout."""
+METADATA_PLAN_LAYOUT = "plan_layout"
+"""ONNX metadata key: the PlanLayout (JSON) of the plan output."""
 
 
 def frames_input(camera: str) -> str:
@@ -81,11 +153,3 @@ def command_one_hot(command: str) -> np.ndarray:
     out = np.zeros(N_COMMANDS, np.float32)
     out[COMMANDS.index(command)] = 1.0
     return out
-
-
-def split_plan(plan: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(PLAN_SIZE,) → trajectory (TRAJECTORY_POINTS, 2) metres, controls (2,) [steer_rad, accel_mps2]."""
-    plan = np.asarray(plan, np.float32).reshape(-1)
-    if plan.shape[0] != PLAN_SIZE:
-        raise ValueError(f"plan has {plan.shape[0]} values, expected {PLAN_SIZE}")
-    return plan[TRAJECTORY].reshape(TRAJECTORY_POINTS, 2), plan[CONTROL]

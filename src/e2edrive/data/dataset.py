@@ -12,6 +12,8 @@ The labels of every sample (a few dozen floats each) are kept in memory.
     command     (B, N_COMMANDS) float32          one-hot
     trajectory  (B, TRAJECTORY_POINTS, 2) float32  future ego positions in the current ego frame, metres
     controls    (B, 2) float32                   expert [steer_rad, accel_mps2] at this frame
+    aux         (B, len(AUX_NAMES)) float32      privileged labels (lead gap and closing speed, lane offset),
+                                                 NaN where there is none (no car ahead)
     scenario    (B,) int64                       index into dataset.scenarios
 """
 
@@ -27,7 +29,7 @@ import numpy as np
 import torch
 
 from e2edrive.core.errors import UserError
-from e2edrive.core.io import COMMANDS, CONTEXT_OFFSETS_FRAMES, DEFAULT_CAMERAS, N_COMMANDS
+from e2edrive.core.io import AUX_NAMES, COMMANDS, CONTEXT_OFFSETS_FRAMES, DEFAULT_CAMERAS, N_COMMANDS
 from e2edrive.data.build import MANIFEST, read_manifest, split_of
 from e2edrive.data.check import CheckConfig, check_clip
 from e2edrive.data.clip import FUTURE_FRAMES, LABEL_STREAMS, future_trajectory, list_clips, read_clip
@@ -106,7 +108,7 @@ class ClipDataset(torch.utils.data.Dataset):
         self.weights: torch.Tensor | None = None
         self._files: list[dict[str, FrameFile]] = []  # per clip: camera → frames
         columns: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("clip", "t", "speed", "command", "trajectory", "controls", "scenario", "weight")
+            k: [] for k in ("clip", "t", "speed", "command", "trajectory", "controls", "aux", "scenario", "weight")
         }
         chosen: dict[str, np.ndarray] | None = None  # clip id → (frame, weight) rows, from a built dataset
         clip_paths: list[Path] = []
@@ -175,6 +177,9 @@ class ClipDataset(torch.utils.data.Dataset):
             columns["controls"].append(
                 np.stack([s["expert_steer_rad"][valid], s["expert_accel_mps2"][valid]], -1).astype(np.float32)
             )
+            columns["aux"].append(
+                np.stack([np.asarray(s[name], np.float64)[valid] for name in AUX_NAMES], -1).astype(np.float32)
+            )
             columns["scenario"].append(np.full(len(valid), self.scenarios.index(scenario)))
             columns["weight"].append(w)
             self._files.append(files)
@@ -228,6 +233,7 @@ class ClipDataset(torch.utils.data.Dataset):
             "command": torch.nn.functional.one_hot(torch.from_numpy(col["command"][ids]), N_COMMANDS).float(),
             "trajectory": torch.from_numpy(col["trajectory"][ids]),
             "controls": torch.from_numpy(col["controls"][ids]),
+            "aux": torch.from_numpy(col["aux"][ids]),
             "scenario": torch.from_numpy(col["scenario"][ids]),
         }
 

@@ -33,10 +33,6 @@ def input_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
     return frames | {io.INPUT_SPEED: (1,), io.INPUT_COMMAND: (io.N_COMMANDS,)}
 
 
-OUTPUT_SHAPES = {io.OUTPUT_PLAN: (io.PLAN_SIZE,)}
-"""Every dimension but the batch is static in the exported graph."""
-
-
 def parity_inputs(batch: int, seed: int = 0, config: ModelConfig = ModelConfig()) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     out = {}
@@ -54,7 +50,7 @@ def _pin_shapes_and_describe(path: Path, config: ModelConfig) -> None:
     import onnx
 
     model = onnx.load(str(path))
-    shapes = input_shapes(config) | OUTPUT_SHAPES
+    shapes = input_shapes(config) | {io.OUTPUT_PLAN: (config.plan.size,)}
     for value in [*model.graph.input, *model.graph.output]:
         for dim, size in zip(value.type.tensor_type.shape.dim[1:], shapes[value.name]):
             dim.dim_value = size
@@ -62,6 +58,7 @@ def _pin_shapes_and_describe(path: Path, config: ModelConfig) -> None:
         model,
         {
             io.METADATA_CONTEXT: json.dumps(list(config.context_offsets_frames)),
+            io.METADATA_PLAN_LAYOUT: json.dumps(config.plan.to_json()),
             "e2edrive_model_config": json.dumps(config.to_json()),
         },
     )
@@ -83,7 +80,11 @@ def check_onnx(path: Path) -> dict:
         raise ExportError(f"{path}: onnx checker: {exc}") from exc
     meta = {p.key: p.value for p in model.metadata_props}
     context = len(json.loads(meta.get(io.METADATA_CONTEXT, "[]")))
-    fixed = {io.INPUT_SPEED: (1,), io.INPUT_COMMAND: (io.N_COMMANDS,)} | OUTPUT_SHAPES
+    layout = (
+        io.PlanLayout.from_json(json.loads(meta[io.METADATA_PLAN_LAYOUT])) if io.METADATA_PLAN_LAYOUT in meta else None
+    )
+    plan_size = layout.size if layout else None
+    fixed = {io.INPUT_SPEED: (1,), io.INPUT_COMMAND: (io.N_COMMANDS,), io.OUTPUT_PLAN: (plan_size,)}
     shapes, empty = {}, {}
     for value in [*model.graph.input, *model.graph.output]:
         dims = [d.dim_value or d.dim_param for d in value.type.tensor_type.shape.dim]
@@ -103,8 +104,8 @@ def check_onnx(path: Path) -> dict:
             raise ExportError(f"{path}: {value.name} has shape {dims}: every dimension but the batch must be static")
         shapes[value.name] = dims
     (plan,) = make_session(path).run([io.OUTPUT_PLAN], empty)
-    if plan.shape != (0, io.PLAN_SIZE):
-        raise ExportError(f"{path}: an empty batch gives a plan of shape {plan.shape}, expected (0, {io.PLAN_SIZE})")
+    if plan.shape != (0, plan_size):
+        raise ExportError(f"{path}: an empty batch gives a plan of shape {plan.shape}, expected (0, {plan_size})")
     return shapes
 
 
@@ -207,19 +208,20 @@ def export_int8(run_dir: Path, fp32_path: Path, int8_path: Path, data_dir: Path 
     except ValueError:  # no validation clips: other frames of the training clips
         held_out = calibration_samples(data_dir, model.config, INT8_EVAL_SAMPLES, seed=1)
     fp32, int8 = make_session(fp32_path), make_session(int8_path)
+    layout = model.config.plan
     a = np.concatenate([fp32.run([io.OUTPUT_PLAN], x)[0] for x in held_out])
     b = np.concatenate([int8.run([io.OUTPUT_PLAN], x)[0] for x in held_out])
-    traj_err = np.abs(a[:, io.TRAJECTORY] - b[:, io.TRAJECTORY])
-    ctrl_err = np.abs(a[:, io.CONTROL] - b[:, io.CONTROL])
+    traj_a, ctrl_a = (np.stack(v) for v in zip(*map(layout.split, a)))  # the hypothesis that drives
+    traj_b, ctrl_b = (np.stack(v) for v in zip(*map(layout.split, b)))
+    traj_err = np.abs(traj_a - traj_b)
+    ctrl_err = np.abs(ctrl_a - ctrl_b)
     report = {
         "int8": str(int8_path),
         "calibration_data": [str(d) for d in data_dir],
         "trajectory_abs_error_m": {"mean": float(traj_err.mean()), "max": float(traj_err.max())},
-        "final_waypoint_error_m": float(
-            np.linalg.norm(
-                a[:, io.TRAJECTORY.stop - 2 : io.TRAJECTORY.stop] - b[:, io.TRAJECTORY.stop - 2 : io.TRAJECTORY.stop],
-                axis=1,
-            ).mean()
+        "final_waypoint_error_m": float(np.linalg.norm(traj_a[:, -1] - traj_b[:, -1], axis=1).mean()),
+        "same_hypothesis_rate": float(
+            np.mean(a[:, layout.confidences].argmax(1) == b[:, layout.confidences].argmax(1))
         ),
         "steer_abs_error_rad": {"mean": float(ctrl_err[:, 0].mean()), "max": float(ctrl_err[:, 0].max())},
         "accel_abs_error_mps2": {"mean": float(ctrl_err[:, 1].mean()), "max": float(ctrl_err[:, 1].max())},

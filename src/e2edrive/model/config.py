@@ -49,6 +49,8 @@ class ModelConfig:
     fused_channels: int = 96
     hidden: int = 256
     dropout: float = 0.1
+    plan: io.PlanLayout = io.PLAN_LAYOUT
+    """What the network outputs: K trajectory hypotheses with confidences, controls, auxiliary values."""
 
     def __post_init__(self) -> None:
         if not self.channels or any(c <= 0 for c in self.channels) or self.stem_channels <= 0:
@@ -87,9 +89,11 @@ class ModelConfig:
 
     @classmethod
     def from_json(cls, d: dict) -> ModelConfig:
-        """Configs saved before cameras and context were part of them read as the front camera, (-4, -2, 0)."""
+        """Configs saved before cameras, context and the plan layout were part of them read as the front camera,
+        (-4, -2, 0) and one trajectory without auxiliary outputs."""
         d = dict(d)
         d["cameras"] = tuple(CameraInput(**c) for c in d.get("cameras", [asdict(CameraInput())]))
         d["context_offsets_frames"] = tuple(d.get("context_offsets_frames", io.CONTEXT_OFFSETS_FRAMES))
         d["channels"] = tuple(d["channels"])
+        d["plan"] = io.PlanLayout.from_json(d["plan"]) if "plan" in d else io.LEGACY_PLAN_LAYOUT
         return cls(**d)

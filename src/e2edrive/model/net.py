@@ -3,7 +3,8 @@
 frames of each camera (B, T, C, H, W) uint8 ─► CNN per frame ─► (B, T, D, h, w) ─► fuse over T ─► squeeze
                                                                           (one flat feature per camera) ─┐
 speed_mps (B, 1), command (B, K) ───────────────────────────────────────────────────────────────────► concat
-─► MLP ─► plan (B, PLAN_SIZE): trajectory residual over a constant-speed straight line, controls
+─► MLP ─► plan (B, layout.size): K trajectory hypotheses (each a residual over a constant-speed straight line)
+          with confidences, controls, auxiliary values (core/io.PlanLayout)
 
 The cameras and context frames come from the config (`model/config.py`); `forward` takes the frames in the
 config's camera order.
@@ -58,7 +59,7 @@ class DrivingNet(nn.Module):
             nn.Dropout(config.dropout),
             nn.Linear(config.hidden, config.hidden),
             nn.ReLU(inplace=True),
-            nn.Linear(config.hidden, io.PLAN_SIZE),
+            nn.Linear(config.hidden, config.plan.size),
         )
         times = torch.arange(1, io.TRAJECTORY_POINTS + 1, dtype=torch.float32) * io.TRAJECTORY_DT_S
         self.register_buffer("prior_times_s", times, persistent=False)
@@ -78,30 +79,65 @@ class DrivingNet(nn.Module):
         """frames: one (B, T, C, H, W) uint8 tensor per camera, in config.cameras order."""
         b = speed_mps.shape[0]
         z = torch.cat([*(self.camera_features(f) for f in frames), speed_mps / SPEED_SCALE_MPS, command], dim=1)
-        out = self.head(z).float()  # (B, PLAN_SIZE)
-        # Trajectory = constant-speed straight-line prior + learned residual (metres).
+        out = self.head(z).float()  # (B, plan.size)
+        # Every trajectory hypothesis = constant-speed straight-line prior + its learned residual (metres).
+        layout = self.config.plan
         prior_x = speed_mps.float() * self.prior_times_s[None, :]  # (B, P)
-        prior = torch.stack([prior_x, torch.zeros_like(prior_x)], dim=-1).reshape(b, 2 * io.TRAJECTORY_POINTS)
-        traj = out[:, io.TRAJECTORY] + prior
-        return torch.cat([traj, out[:, io.CONTROL]], dim=1)
+        prior = torch.stack([prior_x, torch.zeros_like(prior_x)], dim=-1).reshape(b, 1, 2 * io.TRAJECTORY_POINTS)
+        trajs = out[:, layout.trajectories].reshape(b, layout.hypotheses, 2 * io.TRAJECTORY_POINTS) + prior
+        rest = out[:, layout.trajectories.stop :]  # confidences, controls, auxiliary values
+        return torch.cat([trajs.reshape(b, layout.hypotheses * 2 * io.TRAJECTORY_POINTS), rest], dim=1)
 
 
 TRAJ_LOSS_SCALE_M = 1.0
 STEER_LOSS_SCALE_RAD = 0.05
 ACCEL_LOSS_SCALE_MPS2 = 1.0
+AUX_LOSS_SCALES = {"lead_gap_m": 10.0, "lead_closing_mps": 2.0, "lane_offset_m": 0.5}
 """Fixed loss scales: errors of this size cost 1. Fixed, not data std (a tiny std overweights noise)."""
+CONFIDENCE_WEIGHT = 0.1
+AUX_WEIGHT = 0.1
+"""The confidence head learns which hypothesis wins; the auxiliary heads are side tasks: both weigh less
+than the trajectory and the controls."""
 
 
-def plan_loss(plan: torch.Tensor, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
-    """Smooth-L1 on trajectory (metres) and controls, each on its fixed scale. Does not mutate batch."""
-    traj = plan[:, io.TRAJECTORY].reshape(-1, io.TRAJECTORY_POINTS, 2)
-    traj_loss = nn.functional.smooth_l1_loss(traj / TRAJ_LOSS_SCALE_M, batch["trajectory"] / TRAJ_LOSS_SCALE_M)
-    ctrl = plan[:, io.CONTROL]
-    steer_loss = nn.functional.smooth_l1_loss(
+def plan_loss(
+    plan: torch.Tensor, batch: dict[str, torch.Tensor], layout: io.PlanLayout = io.PLAN_LAYOUT
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Winner-takes-all over the trajectory hypotheses (only the closest one to the expert's path is pulled
+    towards it, so they spread over the modes), cross-entropy teaching the confidences which one won,
+    smooth-L1 on the controls and on the auxiliary labels a sample has (a missing lead car is NaN: masked),
+    each on its fixed scale. Does not mutate batch."""
+    b = plan.shape[0]
+    trajs = plan[:, layout.trajectories].reshape(b, layout.hypotheses, io.TRAJECTORY_POINTS, 2)
+    target = batch["trajectory"][:, None] / TRAJ_LOSS_SCALE_M
+    per_hypothesis = nn.functional.smooth_l1_loss(trajs / TRAJ_LOSS_SCALE_M, target.expand_as(trajs), reduction="none")
+    per_hypothesis = per_hypothesis.mean(dim=(2, 3))  # (B, K)
+    best = per_hypothesis.argmin(dim=1)
+    traj_loss = per_hypothesis.gather(1, best[:, None]).mean()
+    parts = {"traj": traj_loss}
+    if layout.hypotheses > 1:
+        parts["confidence"] = nn.functional.cross_entropy(plan[:, layout.confidences], best)
+    ctrl = plan[:, layout.control]
+    parts["steer"] = nn.functional.smooth_l1_loss(
         ctrl[:, 0] / STEER_LOSS_SCALE_RAD, batch["controls"][:, 0] / STEER_LOSS_SCALE_RAD
     )
-    accel_loss = nn.functional.smooth_l1_loss(
+    parts["accel"] = nn.functional.smooth_l1_loss(
         ctrl[:, 1] / ACCEL_LOSS_SCALE_MPS2, batch["controls"][:, 1] / ACCEL_LOSS_SCALE_MPS2
     )
-    loss = traj_loss + 0.5 * steer_loss + 0.5 * accel_loss
-    return loss, {"traj": traj_loss.item(), "steer": steer_loss.item(), "accel": accel_loss.item()}
+    if layout.aux:
+        columns = [io.AUX_NAMES.index(n) for n in layout.aux]
+        labels = batch["aux"][:, columns]  # NaN where the clip has no such label here (no car ahead)
+        scales = torch.tensor([AUX_LOSS_SCALES[n] for n in layout.aux], device=plan.device)
+        known = torch.isfinite(labels)
+        errors = nn.functional.smooth_l1_loss(
+            plan[:, layout.aux_values] / scales, torch.nan_to_num(labels) / scales, reduction="none"
+        )
+        parts["aux"] = (errors * known).sum() / known.sum().clamp(min=1)
+    loss = (
+        parts["traj"]
+        + 0.5 * parts["steer"]
+        + 0.5 * parts["accel"]
+        + CONFIDENCE_WEIGHT * parts.get("confidence", 0.0)
+        + AUX_WEIGHT * parts.get("aux", 0.0)
+    )
+    return loss, {k: float(v.item()) for k, v in parts.items()}

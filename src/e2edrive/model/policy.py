@@ -28,7 +28,8 @@ class TorchPolicy:
         self.context = CameraContexts(
             [(c.name, c.shape_hwc) for c in model_config.cameras], model_config.context_offsets_frames
         )
-        self.last_plan = np.zeros(io.PLAN_SIZE, np.float32)
+        self.layout = model_config.plan
+        self.last_plan = np.zeros(self.layout.size, np.float32)
         if threads is not None:
             torch.set_num_threads(threads)
 
@@ -47,4 +48,4 @@ class TorchPolicy:
         return self.last_plan
 
     def act(self, observation: Observation) -> Action:
-        return plan_to_action(self.plan(observation), observation.speed_mps, self.controller)
+        return plan_to_action(self.plan(observation), observation.speed_mps, self.controller, self.layout)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from e2edrive.core import io
 from e2edrive.core.camera import CameraConfig
 from e2edrive.deploy.runtime.overlay import draw_path
 from e2edrive.report.plots import save_gif
@@ -29,7 +28,7 @@ def record_drive_gif(
 
         def act(self, obs):
             action = policy.act(obs)
-            trajectory, _ = io.split_plan(policy.last_plan)
+            trajectory, _ = policy.layout.split(policy.last_plan)
             frames.append(draw_path(obs.frames[camera.name], trajectory, camera))
             return action
 

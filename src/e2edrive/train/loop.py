@@ -88,13 +88,13 @@ def evaluate_loss(model, data: ClipDataset, config: TrainConfig, d: Distributed)
             continue
         batch = _to(data.batch(ids), d.device)
         plan = _forward(model, batch, data.config.cameras, d, config.bf16)
-        loss, parts = plan_loss(plan, batch)
+        loss, parts = plan_loss(plan, batch, config.model.plan)
         n = len(ids)
         sums[:4] += torch.tensor([loss.item(), parts["traj"], parts["steer"], parts["accel"]], dtype=torch.float64) * n
         for s in batch["scenario"].unique().tolist():
             mask = batch["scenario"] == s
             sub = {k: v[mask] for k, v in batch.items() if k != "frames"}
-            sums[4 + s] += plan_loss(plan[mask], sub)[0].item() * int(mask.sum())
+            sums[4 + s] += plan_loss(plan[mask], sub, config.model.plan)[0].item() * int(mask.sum())
             sums[4 + n_scen + s] += int(mask.sum())
         count += n
     sums = all_reduce_sum(sums, d)
@@ -257,7 +257,7 @@ def _train(data: list[Path], run_dir: Path, config: TrainConfig, progress: bool,
                 batch = _to(next(batches), d.device)
                 sync = nullcontext() if m == config.accumulate - 1 or d.world_size == 1 else ddp.no_sync()
                 with sync:
-                    loss, parts = plan_loss(_forward(ddp, batch, names, d, config.bf16), batch)
+                    loss, parts = plan_loss(_forward(ddp, batch, names, d, config.bf16), batch, config.model.plan)
                     (loss / config.accumulate).backward()
                 micro_losses.append({"loss": loss.item(), **parts})
             grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0))

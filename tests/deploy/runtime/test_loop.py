@@ -67,7 +67,7 @@ def test_emergency_brake_from_lead_estimate(onnx_path):
 
 def test_parse_plan_rejects_wrong_shapes():
     assert np.isnan(parse_plan(np.zeros(3))).all()
-    assert parse_plan(np.ones((1, io.PLAN_SIZE))).shape == (io.PLAN_SIZE,)
+    assert parse_plan(np.ones((1, io.PLAN_LAYOUT.size))).shape == (io.PLAN_LAYOUT.size,)
 
 
 def test_sim_source_runs_closed_loop_at_20hz(onnx_path):

@@ -100,7 +100,7 @@ def drive(
             if on_cycle is not None:
                 on_cycle(record)
             if writer is not None and record.frame is not None and record.plan is not None:
-                trajectory, _ = io.split_plan(record.plan)
+                trajectory, _ = loop.layout.split(record.plan)
                 big = record.frame.image.repeat(VIDEO_SCALE, 0).repeat(VIDEO_SCALE, 1)
                 writer.write(draw_path(big, trajectory, camera, scale=VIDEO_SCALE))
 

@@ -19,7 +19,7 @@ from e2edrive.core import io
 from e2edrive.core.control import CameraContexts, ControllerConfig, plan_to_action
 from e2edrive.core.policy import Action
 from e2edrive.deploy.runtime.monitor import MonitorConfig, PassThrough, SafetyMonitor
-from e2edrive.deploy.runtime.onnx_policy import make_session, session_cameras
+from e2edrive.deploy.runtime.onnx_policy import make_session, session_cameras, session_layout
 
 HISTOGRAM_EDGES_MS = (0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100)
 
@@ -41,10 +41,10 @@ class LoopConfig:
         return 1.0 / self.rate_hz
 
 
-def parse_plan(output: np.ndarray) -> np.ndarray:
-    """ORT output (1, PLAN_SIZE) → (PLAN_SIZE,) float32; NaN when the shape is wrong."""
+def parse_plan(output: np.ndarray, layout: io.PlanLayout = io.PLAN_LAYOUT) -> np.ndarray:
+    """ORT output (1, layout.size) → (layout.size,) float32; NaN when the shape is wrong."""
     out = np.asarray(output, np.float32).reshape(-1)
-    return out if out.shape[0] == io.PLAN_SIZE else np.full(io.PLAN_SIZE, np.nan, np.float32)
+    return out if out.shape[0] == layout.size else np.full(layout.size, np.nan, np.float32)
 
 
 @dataclass
@@ -72,6 +72,7 @@ class DriveLoop:
         cameras, offsets = session_cameras(self.session)
         self.cameras = tuple(name for name, _ in cameras)
         self.context = CameraContexts(cameras, offsets, config.rate_hz)
+        self.layout = session_layout(self.session)
         self._feeds = {
             io.frames_input(name): np.zeros((1, len(offsets), c, h, w), np.uint8) for name, (h, w, c) in cameras
         }
@@ -86,7 +87,7 @@ class DriveLoop:
         self._feeds[io.INPUT_SPEED][0, 0] = frame.speed_mps
         self._feeds[io.INPUT_COMMAND][0] = io.command_one_hot(frame.command)
         (out,) = self.session.run([io.OUTPUT_PLAN], self._feeds)
-        return parse_plan(out)
+        return parse_plan(out, self.layout)
 
     def run(self, on_cycle: Callable[[CycleRecord], None] | None = None, source=None) -> dict:
         """Drive until the source ends (or max_cycles). A new `source` starts a new run on the same session."""
@@ -112,7 +113,7 @@ class DriveLoop:
                 t_model = time.perf_counter()
                 plan = self.infer(frame)
                 model_s.append(time.perf_counter() - t_model)
-                command = plan_to_action_or_none(plan, frame.speed_mps, self.controller)
+                command = plan_to_action_or_none(plan, frame.speed_mps, self.controller, self.layout)
             elapsed = time.perf_counter() - start
             latencies_s.append(elapsed)
             if elapsed > period:
@@ -133,11 +134,13 @@ class DriveLoop:
         return report
 
 
-def plan_to_action_or_none(plan: np.ndarray, speed_mps: float, controller: ControllerConfig) -> Action | None:
+def plan_to_action_or_none(
+    plan: np.ndarray, speed_mps: float, controller: ControllerConfig, layout: io.PlanLayout = io.PLAN_LAYOUT
+) -> Action | None:
     """None for a non-finite plan, so the monitor reports it and falls back."""
     if not np.all(np.isfinite(plan)):
         return None
-    return plan_to_action(plan, speed_mps, controller)
+    return plan_to_action(plan, speed_mps, controller, layout)
 
 
 def percentiles_ms(times_s: list[float]) -> dict[str, float]:

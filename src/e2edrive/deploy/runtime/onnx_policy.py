@@ -46,6 +46,14 @@ def session_cameras(session: ort.InferenceSession) -> tuple[list[tuple[str, tupl
     return cameras, offsets
 
 
+def session_layout(session: ort.InferenceSession) -> io.PlanLayout:
+    """The model's plan layout, from its metadata (exports before it was recorded: one trajectory, no aux)."""
+    meta = session.get_modelmeta().custom_metadata_map
+    if io.METADATA_PLAN_LAYOUT in meta:
+        return io.PlanLayout.from_json(json.loads(meta[io.METADATA_PLAN_LAYOUT]))
+    return io.LEGACY_PLAN_LAYOUT
+
+
 class OnnxPolicy:
     """Sees only the cameras the model reads (its inputs), its own speed and the command."""
 
@@ -57,11 +65,12 @@ class OnnxPolicy:
         cameras, offsets = session_cameras(self.session)
         self.cameras = tuple(name for name, _ in cameras)
         self.context = CameraContexts(cameras, offsets)
+        self.layout = session_layout(self.session)
         self._feeds = {
             io.INPUT_SPEED: np.zeros((1, 1), np.float32),
             io.INPUT_COMMAND: np.zeros((1, io.N_COMMANDS), np.float32),
         }
-        self.last_plan = np.zeros(io.PLAN_SIZE, np.float32)
+        self.last_plan = np.zeros(self.layout.size, np.float32)
 
     def reset(self, seed: int) -> None:
         self.context.reset()
@@ -76,4 +85,4 @@ class OnnxPolicy:
         return self.last_plan
 
     def act(self, observation: Observation) -> Action:
-        return plan_to_action(self.plan(observation), observation.speed_mps, self.controller)
+        return plan_to_action(self.plan(observation), observation.speed_mps, self.controller, self.layout)

@@ -38,7 +38,7 @@ def shadow_clip(policy: OnnxPolicy, clip: Clip, triggers: TriggerConfig = Trigge
         frames = {c: v[t] for c, v in videos.items()}
         plan = policy.plan(Observation(frames, float(s["speed_mps"][t]), str(s["command"][t]), t * io.FRAME_DT_S))
         if t + horizon < n:
-            planned.append(io.split_plan(plan)[0][-1])
+            planned.append(policy.layout.split(plan)[0][-1])
             driven.append(future_trajectory(s["x_m"], s["y_m"], s["yaw_rad"], t)[-1])
     events = disagreement_events(
         clip_path.name, np.array(planned).reshape(-1, 2), np.array(driven).reshape(-1, 2), triggers
