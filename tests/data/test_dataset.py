@@ -103,3 +103,18 @@ def test_reading_frames_maps_nothing_so_memory_does_not_grow_with_the_data(tiny_
     ds[list(range(0, len(ds), 3))]
     maps = open("/proc/self/maps").read()
     assert ".cache/frames" not in maps
+
+
+def test_a_built_dataset_beside_a_plain_directory_keeps_both(tiny_clips, tmp_path):
+    import shutil
+
+    from e2edrive.data.build import BuildConfig, build_dataset
+
+    clips = list_clips(tiny_clips)
+    for clip in clips[:2]:
+        shutil.copytree(clip, tmp_path / "built_from" / clip.name)
+    shutil.copytree(clips[2], tmp_path / "plain" / clips[2].name)
+    built = build_dataset(tmp_path / "built_from", tmp_path / "sets", BuildConfig(val_fraction=0.0, test_fraction=0.0))
+    ds = ClipDataset([built, tmp_path / "plain"], DatasetConfig("train", val_fraction=0.0))
+    assert sorted(ds.clip_names) == sorted(c.name for c in clips[:3])
+    assert ds.weights is not None and len(ds.weights) == len(ds)

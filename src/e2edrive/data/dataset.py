@@ -110,26 +110,27 @@ class ClipDataset(torch.utils.data.Dataset):
         columns: dict[str, list[np.ndarray]] = {
             k: [] for k in ("clip", "t", "speed", "command", "trajectory", "controls", "aux", "scenario", "weight")
         }
-        chosen: dict[str, np.ndarray] | None = None  # clip id → (frame, weight) rows, from a built dataset
-        clip_paths: list[Path] = []
+        # (clip path, the (frame, weight) rows a built dataset chose, or None: every frame, weight 1)
+        clip_paths: list[tuple[Path, np.ndarray | None]] = []
+        built = False
         for r in roots:
             if (r / MANIFEST).exists():
+                built = True
                 manifest, samples = read_manifest(r)
-                wanted = [c for c in manifest["clips"] if config.split in ("all", c["split"])]
-                clip_paths += [Path(c["path"]) for c in wanted]
-                table = samples.to_pydict()
-                chosen = chosen or {}
                 rows: dict[str, list] = {}
+                table = samples.to_pydict()
                 for cid, f, w in zip(table["clip_id"], table["frame_index"], table["weight"]):
                     rows.setdefault(cid, []).append((f, w))
-                chosen |= {k: np.array(v) for k, v in rows.items()}
+                for c in manifest["clips"]:
+                    if config.split in ("all", c["split"]) and c["clip_id"] in rows:
+                        clip_paths.append((Path(c["path"]), np.array(rows[c["clip_id"]])))
             else:
                 clip_paths += [
-                    p
+                    (p, None)
                     for p in list_clips(r)
                     if config.split == "all" or split_of(p.name, config.val_fraction) == config.split
                 ]
-        for clip_path in clip_paths:
+        for clip_path, chosen in clip_paths:
             if config.max_clips is not None and len(self.clip_names) >= config.max_clips:
                 break
             problem = check_clip(clip_path, CheckConfig(decode_video=False))
@@ -156,12 +157,9 @@ class ClipDataset(torch.utils.data.Dataset):
             if n <= FUTURE_FRAMES:
                 continue
             valid, w = np.arange(0, n - FUTURE_FRAMES), np.ones(n - FUTURE_FRAMES)
-            if chosen is not None and clip_path.name in chosen:
-                picked = chosen[clip_path.name]
-                picked = picked[picked[:, 0] < len(valid)]
+            if chosen is not None:
+                picked = chosen[chosen[:, 0] < len(valid)]
                 valid, w = picked[:, 0].astype(int), picked[:, 1]
-            elif chosen is not None:
-                continue
             if len(valid) == 0:
                 continue
             scenario = str(clip.meta.get("scenario", "unknown"))
@@ -189,7 +187,7 @@ class ClipDataset(torch.utils.data.Dataset):
             raise UserError(f"no usable clips for split {config.split!r} under {where}")
         self._columns = {k: np.concatenate(v) for k, v in columns.items()}
         self.offsets = np.array(config.context_offsets_frames)
-        if chosen is not None:
+        if built:  # a built dataset's balance (plain directories beside it weigh 1 a frame)
             self.weights = torch.from_numpy(self._columns["weight"]).double()
 
     def __len__(self) -> int:
