@@ -25,3 +25,31 @@ def test_tiny_demo_writes_summary_and_report(tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "training_loss.png" in report and "learned_drive.gif" in report
     assert (tmp_path / "training_loss.png").exists() and (tmp_path / "learned_drive.gif").exists()
+
+
+def test_tiny_generalist_demo_summary_holds_every_driver_per_scenario(tmp_path):
+    from e2edrive.generalist import DRIVERS, GeneralistConfig, run_generalist_demo, with_overrides
+
+    config = with_overrides(
+        GeneralistConfig(),
+        scenario="highway,roundabout",
+        rounds=1,
+        episodes_per_round=2,
+        expert_episodes=4,
+        initial_train_minutes=0.03,
+        train_minutes=0.03,
+        eval_episodes=2,
+        workers=2,
+        overrides={"duration": 4.0},
+    )
+    run_generalist_demo(tmp_path, config)
+    saved = json.loads((tmp_path / "summary.json").read_text())
+    assert set(saved["scenarios"]) == {"highway", "roundabout"}
+    for name, drivers in saved["scenarios"].items():
+        assert set(drivers) == set(DRIVERS)
+        for metrics in drivers.values():
+            assert metrics["seeds"] == saved["eval_seeds"] and 0 <= metrics["success_rate"] <= 1
+        assert set(saved["targets"][name]) >= {"success_vs_expert", "success_vs_rules", "met"}
+    assert (tmp_path / "run" / "model.safetensors").exists() and saved["run"] == str(tmp_path / "run")
+    assert [r["round"] for r in saved["dagger"]["rows"]] == [0, 0, 1, 1]
+    assert "| roundabout | learned_onnx |" in (tmp_path / "report.md").read_text()

@@ -10,7 +10,9 @@ from pathlib import Path
 from e2edrive.core.errors import UserError
 from e2edrive.core.policy import Policy
 
-BUILTIN_POLICIES = ("expert", "rules")
+BUILTIN_POLICIES = ("expert", "rules", "oracle")
+"""expert: privileged IDM + MOBIL; rules: the hand-written camera driver; oracle: the expert's plan through the
+learned driver's controller (the ceiling of control)."""
 
 
 def check_policy_spec(spec: str) -> None:
@@ -44,6 +46,10 @@ def make_policy(spec: str) -> Policy:
         from e2edrive.sim.drivers.rules import RulesPolicy
 
         return RulesPolicy()
+    if spec == "oracle":
+        from e2edrive.sim.drivers.oracle import OraclePolicy
+
+        return OraclePolicy()
     if Path(spec).suffix == ".onnx":
         from e2edrive.deploy.runtime.onnx_policy import OnnxPolicy
 
@@ -57,7 +63,7 @@ def policy_cameras(spec: str) -> tuple[str, ...]:
     """The cameras a policy reads: none for the expert, the front camera for the rules driver, what a trained
     model's config (a run) or its inputs (an .onnx) name."""
     check_policy_spec(spec)
-    if spec == "expert":
+    if spec in ("expert", "oracle"):
         return ()
     if spec == "rules":
         return ("front",)

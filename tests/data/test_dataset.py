@@ -28,7 +28,7 @@ def test_frames_and_labels_are_time_aligned(tiny_clips):
     t = 6
     s = ds[t]
     for k, off in enumerate(io.CONTEXT_OFFSETS_FRAMES):
-        assert torch.equal(s["frames"]["front"][k], torch.from_numpy(video[t + off]).permute(2, 0, 1))
+        assert torch.equal(s["frames"]["front"][k], torch.from_numpy(video[max(t + off, 0)]).permute(2, 0, 1))
     assert s["speed_mps"].item() == pytest.approx(clip.signals["speed_mps"][t])
     assert s["controls"][0].item() == pytest.approx(clip.signals["expert_steer_rad"][t], abs=1e-6)
     # first point is 0.5 s ahead: roughly speed * 0.5 s forward
@@ -118,3 +118,17 @@ def test_a_built_dataset_beside_a_plain_directory_keeps_both(tiny_clips, tmp_pat
     ds = ClipDataset([built, tmp_path / "plain"], DatasetConfig("train", val_fraction=0.0))
     assert sorted(ds.clip_names) == sorted(c.name for c in clips[:3])
     assert ds.weights is not None and len(ds.weights) == len(ds)
+
+
+def test_source_shares_set_each_directory_share_of_a_batch(tiny_clips, tmp_path):
+    import shutil
+
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copytree(tiny_clips / "highway-000000", other / "highway-000000")
+    data = ClipDataset([tiny_clips, other], DatasetConfig("all"))
+    w = data.source_weights((0.7, 0.3))
+    sources = torch.from_numpy(data.sample_sources)
+    assert float(w[sources == 0].sum()) == pytest.approx(0.7) and float(w[sources == 1].sum()) == pytest.approx(0.3)
+    with pytest.raises(UserError):
+        data.source_weights((1.0,))

@@ -128,3 +128,32 @@ def test_all_scenarios_spread_by_share_each_clip_records_its_variation(tmp_path)
     assert meta["variation"]["ranges"]["vehicles_density"] == [0.8, 1.6]
     assert 0.8 <= meta["variation"]["drawn"]["vehicles_density"] <= 1.6
     assert meta["env_config"]["vehicles_density"] == meta["variation"]["drawn"]["vehicles_density"]
+
+
+def test_dagger_clips_carry_the_expert_plan_and_who_drove(untrained_run, tmp_path):
+    """beta = 1: the expert drives every segment of the learner's episode, so the plan it records from each state
+    is the path it then drives; beta = 0: the learner drives, and the plans are still the expert's."""
+    from e2edrive.core.policy import MAX_STEER_RAD
+    from e2edrive.data.clip import future_trajectory
+    from e2edrive.data.dataset import ClipDataset, DatasetConfig
+
+    expert_led = CollectConfig(episodes=1, seed=4, overrides=SHORT, policy=str(untrained_run), expert_share=1.0)
+    collect(expert_led, tmp_path / "beta1", progress=False)
+    clip = read_clip(list_clips(tmp_path / "beta1")[0])
+    s = clip.signals
+    assert s["expert_in_control"].all()
+    np.testing.assert_allclose(s["steer_rad"], np.clip(s["expert_steer_rad"], -MAX_STEER_RAD, MAX_STEER_RAD))
+    planned = [t for t, p in enumerate(s["expert_trajectory_m"]) if p is not None]
+    assert planned[:3] == [0, 2, 4] and len(planned) >= 5
+    for t in planned:
+        if t + 30 < clip.n_frames:
+            plan = np.asarray(s["expert_trajectory_m"][t]).reshape(6, 2)
+            np.testing.assert_allclose(plan, future_trajectory(s["x_m"], s["y_m"], s["yaw_rad"], t), atol=1e-3)
+    data = ClipDataset(tmp_path / "beta1", DatasetConfig("all"))
+    assert len(data) == len(planned), "a learner-driven clip's samples are the frames the expert planned from"
+
+    learner_led = CollectConfig(episodes=1, seed=4, overrides=SHORT, policy=str(untrained_run), expert_share=0.0)
+    collect(learner_led, tmp_path / "beta0", progress=False)
+    s0 = read_clip(list_clips(tmp_path / "beta0")[0]).signals
+    assert not s0["expert_in_control"].any()
+    assert sum(p is not None for p in s0["expert_trajectory_m"]) >= 5

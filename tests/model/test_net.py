@@ -60,11 +60,11 @@ def test_point_at_distance_interpolates_and_extrapolates():
 
 def test_frame_context_orders_oldest_first_and_resets():
     ctx = FrameContext()
-    frames = [np.full((io.IMAGE_HEIGHT_PX, io.IMAGE_WIDTH_PX, 3), i, np.uint8) for i in range(10)]
+    frames = [np.full((io.IMAGE_HEIGHT_PX, io.IMAGE_WIDTH_PX, 3), i, np.uint8) for i in range(20)]
     out = None
     for f in frames:
         out = ctx.push(f)
-    assert [int(out[k, 0, 0, 0]) for k in range(io.CONTEXT_FRAMES)] == [9 + o for o in io.CONTEXT_OFFSETS_FRAMES]
+    assert [int(out[k, 0, 0, 0]) for k in range(io.CONTEXT_FRAMES)] == [19 + o for o in io.CONTEXT_OFFSETS_FRAMES]
     ctx.reset()
     out = ctx.push(frames[3])
     assert np.all(out == 3)
@@ -90,7 +90,9 @@ def test_a_model_reads_the_cameras_and_context_its_config_names():
     assert model([front, wide], torch.ones(2, 1), torch.zeros(2, io.N_COMMANDS)).shape == (2, io.PLAN_LAYOUT.size)
     assert ModelConfig.from_json(config.to_json()) == config
     old = {k: v for k, v in ModelConfig().to_json().items() if k not in ("cameras", "context_offsets_frames")}
-    assert ModelConfig.from_json(old) == ModelConfig(), "configs saved before cameras were named read as front"
+    assert ModelConfig.from_json(old) == ModelConfig(context_offsets_frames=io.LEGACY_CONTEXT_OFFSETS_FRAMES), (
+        "configs saved before cameras and context were named read as front, (-4, -2, 0)"
+    )
 
 
 def test_model_info_counts_parameters_flops_per_camera_and_activations():
@@ -110,7 +112,7 @@ def test_model_info_counts_parameters_flops_per_camera_and_activations():
     two = model_info(DrivingNet(ModelConfig(cameras=(CameraInput("front"), CameraInput("rear")))))
     assert two["flops_per_sample_by_camera"]["rear"] == one["flops_per_sample_by_camera"]["front"]
     assert two["flops_per_sample"] > 1.9 * one["flops_per_sample_by_camera"]["front"]
-    assert one["activation_memory_batch1"]["saved_for_backward_bytes"] > 0 and one["context_s"] == 0.4
+    assert one["activation_memory_batch1"]["saved_for_backward_bytes"] > 0 and one["context_s"] == 1.0
 
 
 def test_winner_takes_all_pulls_only_the_closest_hypothesis_and_teaches_the_confidence():

@@ -31,3 +31,13 @@ def test_trains_on_a_built_dataset(tiny_clips, tmp_path):
     path = build_dataset(tiny_clips, tmp_path / "datasets", BuildConfig(val_fraction=0.0, test_fraction=0.0))
     summary = train(path, tmp_path / "run", TrainConfig(minutes=None, max_steps=2, batch_size=8), progress=False)
     assert summary["train_samples"] > 0 and summary["val_samples"] == 0
+
+
+def test_fine_tuning_starts_from_the_given_run(tiny_clips, untrained_run, tmp_path):
+    config = TrainConfig(minutes=None, max_steps=1, batch_size=8, lr=1e-9, warmup_steps=1, init=str(untrained_run))
+    train(tiny_clips, tmp_path / "run", config, progress=False)
+    start, _ = load_model(untrained_run)
+    tuned, saved = load_model(tmp_path / "run")
+    assert saved["train"]["init"] == str(untrained_run)
+    for name, p in start.named_parameters():
+        assert torch.allclose(p, dict(tuned.named_parameters())[name], atol=1e-6), name

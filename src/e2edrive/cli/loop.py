@@ -42,6 +42,9 @@ def collect_cmd(
     policy: str = typer.Option(
         CollectConfig.policy, help="Who drives: 'expert', 'rules', or a run dir / .onnx (the expert then labels)."
     ),
+    expert_share: float = typer.Option(
+        CollectConfig.expert_share, help="DAgger's beta: chance the expert drives each 1-s segment of a learner's."
+    ),
     engine: str = typer.Option("local", help="'local' worker processes, or 'ray' (pip install 'e2edrive[ray]')."),
     perturb_probability: float = typer.Option(
         CollectConfig.perturb.start_probability,
@@ -71,6 +74,7 @@ def collect_cmd(
         perturb=replace(CollectConfig.perturb, start_probability=perturb_probability),
         cameras=get_rig(rig),
         policy=policy,
+        expert_share=expert_share,
         shares=_shares(share),
         vary=vary,
     )
@@ -93,6 +97,7 @@ def train_cmd(
         ",".join(map(str, ModelConfig().context_offsets_frames)), help="Context frames relative to now, e.g. -4,-2,0."
     ),
     balance: bool = typer.Option(TrainConfig.balance, help="Sample every scenario x command pair equally."),
+    init: Path | None = typer.Option(None, help="Start from this run's weights (fine-tuning; its network config)."),
     save_every: int = typer.Option(TrainConfig.save_every, help="Steps between checkpoints (RUN/checkpoints/)."),
     workers: int = typer.Option(TrainConfig.workers, help="DataLoader worker processes reading frames."),
     device: str = typer.Option(TrainConfig.device, help="'auto', 'cpu' or 'cuda'."),
@@ -110,6 +115,7 @@ def train_cmd(
         args += ["--max-steps", str(max_steps), "--batch-size", str(batch_size), "--accumulate", str(accumulate)]
         args += ["--seed", str(seed), "--cameras", cameras, "--context", context, "--save-every", str(save_every)]
         args += ["--workers", str(workers), "--device", device, "--balance" if balance else "--no-balance"]
+        args += ["--init", str(init)] if init is not None else []
         raise typer.Exit(torchrun(args, nproc, nnodes, node_rank, master_addr, master_port))
     from dataclasses import replace
 
@@ -134,6 +140,7 @@ def train_cmd(
         workers=workers,
         device=device,
         model=model,
+        init=None if init is None else str(init),
     )
     summary = train(data, out, config)
     if summary.get("world_size", 1) == 1 or int(os.environ.get("RANK", "0")) == 0:

@@ -56,19 +56,30 @@ def plan_to_action(
     speed_mps: float,
     config: ControllerConfig = ControllerConfig(),
     layout: io.PlanLayout = io.PLAN_LAYOUT,
+    current_steer_rad: float = 0.0,
 ) -> Action:
     """Model output (layout.size,) → Action: pure pursuit on the most confident trajectory (curvature 2y/L²,
-    then the bicycle's steering angle), the acceleration from the controls head."""
+    then the bicycle's steering angle), the acceleration from the controls head. current_steer_rad: the
+    steering the car holds now (the last command), which sets the direction it moves in (`pursuit_steer_rad`)."""
     trajectory, controls = layout.split(plan)
     lookahead = float(np.clip(config.lookahead_s * speed_mps, config.min_lookahead_m, config.max_lookahead_m))
     x, y = point_at_distance(trajectory, lookahead)
-    return Action(steer_rad=pursuit_steer_rad(x, y), accel_mps2=float(controls[1])).clipped()
+    return Action(steer_rad=pursuit_steer_rad(x, y, current_steer_rad), accel_mps2=float(controls[1])).clipped()
 
 
-def pursuit_steer_rad(x_m: float, y_m: float) -> float:
+def slip_rad(steer_rad: float) -> float:
+    """The kinematic bicycle's slip angle (centre of mass mid-car, as in highway-env): the car moves this far
+    to the side of where it points while it steers."""
+    return math.atan(0.5 * math.tan(steer_rad))
+
+
+def pursuit_steer_rad(x_m: float, y_m: float, current_steer_rad: float = 0.0) -> float:
     """Steering that puts the car on the arc through the ego-frame point (x forward, y left): pure pursuit's
-    curvature 2y/L², then the kinematic bicycle's angle (centre of mass mid-car, as in highway-env)."""
-    curvature = 2.0 * y_m / max(x_m * x_m + y_m * y_m, 1e-3)
+    curvature 2 sin(alpha)/L, alpha the point's bearing from the direction the car moves in (its heading plus
+    the slip of the steering it holds: measured from the heading alone, pursuit asked ~1.5x the expert's
+    steering in curves and cut them), then the kinematic bicycle's angle."""
+    bearing = math.atan2(y_m, x_m) - slip_rad(current_steer_rad)
+    curvature = 2.0 * math.sin(bearing) / max(math.hypot(x_m, y_m), 1e-3)
     sin_beta = float(np.clip(curvature * WHEELBASE_M / 2.0, -1.0, 1.0))
     return math.atan(2.0 * math.tan(math.asin(sin_beta)))
 

@@ -24,9 +24,11 @@ IMAGE_WIDTH_PX = 160
 IMAGE_CHANNELS = 3
 DEFAULT_CAMERAS = ("front",)
 """The cameras a model reads unless its config names others (`model/config.py`)."""
-CONTEXT_OFFSETS_FRAMES = (-4, -2, 0)
-"""Default frames a model sees, relative to now (0.4 s of context at 10 Hz), oldest first; a model's config
-may name others."""
+CONTEXT_OFFSETS_FRAMES = (-10, -5, 0)
+"""Default frames a model sees, relative to now (1 s of context at 10 Hz: enough to see a car approach or a
+curve begin), oldest first; a model's config may name others."""
+LEGACY_CONTEXT_OFFSETS_FRAMES = (-4, -2, 0)
+"""What models saved before the context was part of their config (or ONNX metadata) read."""
 CONTEXT_FRAMES = len(CONTEXT_OFFSETS_FRAMES)
 
 # --- navigation command ("desire" in openpilot) ------------------------------------------------

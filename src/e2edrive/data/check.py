@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from e2edrive.core.errors import UserError
 from e2edrive.core.files import atomic_write_text
-from e2edrive.data.clip import SCHEMA_VERSION, SIGNAL_SCHEMA, read_video
+from e2edrive.data.clip import OPTIONAL_SIGNAL_SCHEMA, SCHEMA_VERSION, SIGNAL_SCHEMA, read_video
 
 QUARANTINE = "quarantine"
 REASON_FILE = "REASON.txt"
@@ -41,6 +41,10 @@ def check_signals(path: Path, config: CheckConfig = CheckConfig()) -> tuple[str 
             return f"signals column {field.name!r} missing", table.num_rows
         actual = table.schema.field(field.name).type
         if actual != field.type:
+            return f"signals column {field.name!r} has type {actual}, expected {field.type}", table.num_rows
+    for field in OPTIONAL_SIGNAL_SCHEMA:
+        if field.name in table.column_names and table.schema.field(field.name).type != field.type:
+            actual = table.schema.field(field.name).type
             return f"signals column {field.name!r} has type {actual}, expected {field.type}", table.num_rows
     if table.num_rows == 0:
         return "signals.parquet has no rows", 0

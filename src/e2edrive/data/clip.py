@@ -59,6 +59,15 @@ SIGNAL_SCHEMA = pa.schema(
 SIGNAL_COLUMNS = tuple(SIGNAL_SCHEMA.names)
 """lead_gap_m / lead_closing_mps: radar-style bumper gap and closing speed to the car ahead in the ego lane,
 null when there is none."""
+OPTIONAL_SIGNAL_SCHEMA = pa.schema(
+    [
+        ("expert_trajectory_m", pa.list_(pa.float32(), 2 * TRAJECTORY_POINTS)),
+        ("expert_in_control", pa.bool_()),
+    ]
+)
+"""Columns of clips a learner drove (DAgger): the expert's own plan from each labelled state (x1, y1, ... in the
+ego frame, the trajectory label's layout; null where the expert did not plan) and whether the expert's command
+was applied at that step (the beta mix). Expert-driven clips have neither."""
 
 
 FUTURE_FRAMES = TRAJECTORY_POINTS * TRAJECTORY_STRIDE_FRAMES
@@ -138,15 +147,19 @@ class ClipWriter:
         self._rows: dict[str, list] = {name: [] for name in SIGNAL_COLUMNS}
 
     def add(self, frames: dict[str, np.ndarray], signals: dict[str, Any]) -> None:
+        """signals: every SIGNAL_COLUMNS value, and the OPTIONAL_SIGNAL_SCHEMA ones on every row or none."""
         for name, writer in self._videos.items():
             writer.write(frames[name])
-        for name in SIGNAL_COLUMNS:
-            self._rows[name].append(signals[name])
+        if not self._rows["frame_index"]:
+            self._rows |= {f.name: [] for f in OPTIONAL_SIGNAL_SCHEMA if f.name in signals}
+        for name, values in self._rows.items():
+            values.append(signals[name])
 
     def commit(self, meta: dict[str, Any]) -> Path:
         for writer in self._videos.values():
             writer.close()
-        table = pa.Table.from_pydict(self._rows, schema=SIGNAL_SCHEMA)
+        optional = [f for f in OPTIONAL_SIGNAL_SCHEMA if f.name in self._rows]
+        table = pa.Table.from_pydict(self._rows, schema=pa.schema([*SIGNAL_SCHEMA, *optional]))
         pq.write_table(table, self.tmp_dir / "signals.parquet")
         meta = {
             "schema_version": SCHEMA_VERSION,

@@ -10,7 +10,9 @@ The labels of every sample (a few dozen floats each) are kept in memory.
     frames      {camera: (B, T, C, H, W) uint8}  frames at the context offsets (clamped at the clip start)
     speed_mps   (B, 1) float32
     command     (B, N_COMMANDS) float32          one-hot
-    trajectory  (B, TRAJECTORY_POINTS, 2) float32  future ego positions in the current ego frame, metres
+    trajectory  (B, TRAJECTORY_POINTS, 2) float32  future ego positions in the current ego frame, metres (in a
+                                                 clip a learner drove: the expert's plan from that state, and
+                                                 only the frames that have one are samples)
     controls    (B, 2) float32                   expert [steer_rad, accel_mps2] at this frame
     aux         (B, len(AUX_NAMES)) float32      privileged labels (lead gap and closing speed, lane offset),
                                                  NaN where there is none (no car ahead)
@@ -29,7 +31,14 @@ import numpy as np
 import torch
 
 from e2edrive.core.errors import UserError
-from e2edrive.core.io import AUX_NAMES, COMMANDS, CONTEXT_OFFSETS_FRAMES, DEFAULT_CAMERAS, N_COMMANDS
+from e2edrive.core.io import (
+    AUX_NAMES,
+    COMMANDS,
+    CONTEXT_OFFSETS_FRAMES,
+    DEFAULT_CAMERAS,
+    N_COMMANDS,
+    TRAJECTORY_POINTS,
+)
 from e2edrive.data.build import MANIFEST, read_manifest, split_of
 from e2edrive.data.check import CheckConfig, check_clip
 from e2edrive.data.clip import FUTURE_FRAMES, LABEL_STREAMS, future_trajectory, list_clips, read_clip
@@ -63,6 +72,18 @@ class DatasetConfig:
             raise UserError(f"val_fraction={self.val_fraction} outside [0, 1)")
         if not self.cameras:
             raise UserError("a dataset needs at least one camera")
+
+
+def _expert_plans(signals: dict, n: int) -> np.ndarray | None:
+    """(n, TRAJECTORY_POINTS, 2) expert plans of a learner-driven clip (NaN where none), or None."""
+    column = signals.get("expert_trajectory_m")
+    if column is None:
+        return None
+    out = np.full((n, TRAJECTORY_POINTS, 2), np.nan, np.float32)
+    for t, plan in enumerate(column[:n]):
+        if plan is not None:
+            out[t] = np.asarray(plan, np.float32).reshape(TRAJECTORY_POINTS, 2)
+    return out
 
 
 class FrameFile:
@@ -108,12 +129,13 @@ class ClipDataset(torch.utils.data.Dataset):
         self.weights: torch.Tensor | None = None
         self._files: list[dict[str, FrameFile]] = []  # per clip: camera → frames
         columns: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("clip", "t", "speed", "command", "trajectory", "controls", "aux", "scenario", "weight")
+            k: []
+            for k in ("clip", "t", "speed", "command", "trajectory", "controls", "aux", "scenario", "weight", "source")
         }
-        # (clip path, the (frame, weight) rows a built dataset chose, or None: every frame, weight 1)
-        clip_paths: list[tuple[Path, np.ndarray | None]] = []
+        # (clip path, the (frame, weight) rows a built dataset chose, or None: every frame, weight 1, root index)
+        clip_paths: list[tuple[Path, np.ndarray | None, int]] = []
         built = False
-        for r in roots:
+        for source, r in enumerate(roots):
             if (r / MANIFEST).exists():
                 built = True
                 manifest, samples = read_manifest(r)
@@ -123,14 +145,14 @@ class ClipDataset(torch.utils.data.Dataset):
                     rows.setdefault(cid, []).append((f, w))
                 for c in manifest["clips"]:
                     if config.split in ("all", c["split"]) and c["clip_id"] in rows:
-                        clip_paths.append((Path(c["path"]), np.array(rows[c["clip_id"]])))
+                        clip_paths.append((Path(c["path"]), np.array(rows[c["clip_id"]]), source))
             else:
                 clip_paths += [
-                    (p, None)
+                    (p, None, source)
                     for p in list_clips(r)
                     if config.split == "all" or split_of(p.name, config.val_fraction) == config.split
                 ]
-        for clip_path, chosen in clip_paths:
+        for clip_path, chosen, source in clip_paths:
             if config.max_clips is not None and len(self.clip_names) >= config.max_clips:
                 break
             problem = check_clip(clip_path, CheckConfig(decode_video=False))
@@ -156,10 +178,15 @@ class ClipDataset(torch.utils.data.Dataset):
             n = min(clip.n_frames, *(f.length for f in files.values()))
             if n <= FUTURE_FRAMES:
                 continue
-            valid, w = np.arange(0, n - FUTURE_FRAMES), np.ones(n - FUTURE_FRAMES)
+            planned = _expert_plans(s, n)
+            if planned is None:
+                valid = np.arange(0, n - FUTURE_FRAMES)
+            else:  # a learner drove: the frames the expert planned from, whatever follows them
+                valid = np.flatnonzero(np.isfinite(planned[:, 0, 0]))
+            w = np.ones(len(valid))
             if chosen is not None:
-                picked = chosen[chosen[:, 0] < len(valid)]
-                valid, w = picked[:, 0].astype(int), picked[:, 1]
+                keep = np.isin(chosen[:, 0].astype(int), valid)
+                valid, w = chosen[keep, 0].astype(int), chosen[keep, 1]
             if len(valid) == 0:
                 continue
             scenario = str(clip.meta.get("scenario", "unknown"))
@@ -170,7 +197,9 @@ class ClipDataset(torch.utils.data.Dataset):
             columns["speed"].append(s["speed_mps"][valid].astype(np.float32))
             columns["command"].append(np.array([COMMANDS.index(c) for c in s["command"][valid]], np.int64))
             columns["trajectory"].append(
-                np.stack([future_trajectory(s["x_m"], s["y_m"], s["yaw_rad"], t) for t in valid])
+                planned[valid]
+                if planned is not None
+                else np.stack([future_trajectory(s["x_m"], s["y_m"], s["yaw_rad"], t) for t in valid])
             )
             columns["controls"].append(
                 np.stack([s["expert_steer_rad"][valid], s["expert_accel_mps2"][valid]], -1).astype(np.float32)
@@ -180,6 +209,7 @@ class ClipDataset(torch.utils.data.Dataset):
             )
             columns["scenario"].append(np.full(len(valid), self.scenarios.index(scenario)))
             columns["weight"].append(w)
+            columns["source"].append(np.full(len(valid), source))
             self._files.append(files)
             self.clip_names.append(clip_path.name)
         if not self._files:
@@ -199,6 +229,11 @@ class ClipDataset(torch.utils.data.Dataset):
         return self._columns["scenario"]
 
     @property
+    def sample_sources(self) -> np.ndarray:
+        """(N,) index of every sample's root (the directories or built datasets given, in order)."""
+        return self._columns["source"]
+
+    @property
     def sample_commands(self) -> np.ndarray:
         """(N,) index into COMMANDS of every sample."""
         return self._columns["command"]
@@ -209,6 +244,24 @@ class ClipDataset(torch.utils.data.Dataset):
         keys = self.sample_scenarios * N_COMMANDS + self.sample_commands
         _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
         return torch.from_numpy(1.0 / counts[inverse])
+
+    def source_weights(self, shares: tuple[float, ...], weights: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-sample weights giving each root the share of every batch that `shares` asks (one per root, in
+        order; a root without samples is left out), keeping the relative weights within a root (`weights`, or
+        1 each). DAgger pools expert and on-policy data this way, the on-policy part capped."""
+        sources = self.sample_sources
+        n_roots = int(sources.max()) + 1
+        if len(shares) != n_roots or any(x < 0 for x in shares):
+            raise UserError(f"source shares {shares}: need one non-negative share per data directory ({n_roots})")
+        w = torch.ones(len(self), dtype=torch.float64) if weights is None else weights.double().clone()
+        for r, share in enumerate(shares):
+            mask = torch.from_numpy(sources == r)
+            total = w[mask].sum()
+            if total > 0:
+                w[mask] *= share / total
+        if not w.sum() > 0:
+            raise UserError(f"source shares {shares} give no data directory with samples a weight")
+        return w
 
     def batch(self, ids: list[int] | np.ndarray | torch.Tensor) -> dict:
         """Read one batch from disk (see the module docstring)."""

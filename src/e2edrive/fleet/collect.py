@@ -46,6 +46,7 @@ def record_episode(
     cid = clip_id(scenario.name, seed)
     writer = ClipWriter(out_dir, cid, [c.calibration() for c in config.cameras])
     perturb = config.perturb if driver is expert else None
+    learner = driver is not expert
     variation = scenario.variation if config.vary else None
     try:
         result = run_episode(
@@ -56,6 +57,8 @@ def record_episode(
             perturb=perturb,
             recorder=lambda o, s: writer.add(o.frames, s),
             variation=variation,
+            expert_share=config.expert_share if learner else 0.0,
+            relabel_every_steps=config.relabel_every_steps if learner else 0,
         )
         varied = {"ranges": variation.to_json(), "drawn": world.variation_drawn} if variation is not None else None
         writer.commit(

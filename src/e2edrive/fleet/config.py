@@ -30,6 +30,11 @@ class CollectConfig:
     cameras: tuple[CameraConfig, ...] = (CameraConfig(),)
     policy: str = "expert"
     """Who drives: 'expert', or a run directory / .onnx file — then the expert only labels (DAgger data)."""
+    expert_share: float = 0.0
+    """DAgger's beta: with a learner driving, the chance that the expert's command drives each 1-s segment."""
+    relabel_every_steps: int = 2
+    """With a learner driving, the expert plans its trajectory from every this-many-th visited state (the
+    trajectory label of those frames; `sim/relabel.py`). 0: no plans (the clip teaches controls only)."""
     shares: dict[str, float] = field(default_factory=dict)
     """Relative share of episodes per scenario (missing: 1); e.g. {"intersection": 2} doubles its episodes."""
     vary: bool = True
@@ -49,6 +54,11 @@ class CollectConfig:
             raise UserError(f"episodes={self.episodes} must be >= 1")
         if self.workers < 1:
             raise UserError(f"workers={self.workers} must be >= 1")
+        if not 0.0 <= self.expert_share <= 1.0 or self.relabel_every_steps < 0:
+            raise UserError(
+                f"expert_share={self.expert_share} must be in [0, 1] and "
+                f"relabel_every_steps={self.relabel_every_steps} >= 0"
+            )
         check_policy_spec(self.policy)
 
     def to_json(self) -> dict:

@@ -93,7 +93,7 @@ class ModelConfig:
         (-4, -2, 0) and one trajectory without auxiliary outputs."""
         d = dict(d)
         d["cameras"] = tuple(CameraInput(**c) for c in d.get("cameras", [asdict(CameraInput())]))
-        d["context_offsets_frames"] = tuple(d.get("context_offsets_frames", io.CONTEXT_OFFSETS_FRAMES))
+        d["context_offsets_frames"] = tuple(d.get("context_offsets_frames", io.LEGACY_CONTEXT_OFFSETS_FRAMES))
         d["channels"] = tuple(d["channels"])
         d["plan"] = io.PlanLayout.from_json(d["plan"]) if "plan" in d else io.LEGACY_PLAN_LAYOUT
         return cls(**d)

@@ -1,7 +1,8 @@
 """Drive one episode: any policy at the wheel, optionally an expert labelling and a perturbation injected.
 
 Used by fleet recording (expert drives, small perturbations teach recovery — DART, Laskey et al. 2017),
-by closed-loop evaluation (the policy drives alone) and, later, DAgger (learner drives, expert labels).
+by closed-loop evaluation (the policy drives alone) and DAgger (the learner drives, mixed with the expert by
+a share beta; the expert labels every visited state with its command and, every few steps, its plan).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 from e2edrive.core.policy import Observation, Policy
 from e2edrive.sim.perturb import PerturbConfig, Perturber
+from e2edrive.sim.relabel import expert_trajectory
 from e2edrive.sim.variation import Variation
 from e2edrive.sim.world import World
 
@@ -57,6 +59,10 @@ class EpisodeResult:
 
 Recorder = Callable[[Observation, dict], None]
 
+MIX_SEGMENT_STEPS = 10
+"""With an expert share beta, who drives is drawn per segment of this many steps (1 s), not per step: a car
+whose driver flips at 10 Hz visits states neither driver would."""
+
 
 def run_episode(
     world: World,
@@ -67,14 +73,22 @@ def run_episode(
     recorder: Recorder | None = None,
     max_steps: int | None = None,
     variation: Variation | None = None,
+    expert_share: float = 0.0,
+    relabel_every_steps: int = 0,
 ) -> EpisodeResult:
     """Run one episode to its end. `recorder(obs, signals)` is called once per step with the row to log.
-    variation: draw the episode's traffic from these ranges (collection); None: the scenario as it is."""
+    variation: draw the episode's traffic from these ranges (collection); None: the scenario as it is.
+    With a labeller that is not the driver (DAgger): expert_share is the chance beta that the labeller's command
+    drives a segment instead of the driver's; relabel_every_steps > 0 records the labeller's planned trajectory
+    (`sim/relabel.py`) every that many steps (the rows carry OPTIONAL_SIGNAL_SCHEMA's columns)."""
     obs = world.reset(seed, variation)
     driver.reset(seed)
     if labeller is not None and labeller is not driver:
         labeller.reset(seed)
     perturber = Perturber(perturb, seed + 1_000_003) if perturb else None
+    dagger = labeller is not None and labeller is not driver
+    mix = np.random.default_rng(seed + 2_000_003)
+    expert_drives = False
     if not driver.privileged:
         obs.state = None
     distance_m = 0.0
@@ -84,12 +98,24 @@ def run_episode(
     steps = 0
     while not world.done and (max_steps is None or steps < max_steps):
         state = world.ego_state()
+        plan = None
+        if dagger and relabel_every_steps > 0 and steps % relabel_every_steps == 0:
+            plan = expert_trajectory(world, labeller)  # before the labeller acts: its decisions move its state
         command = driver.act(obs)
         label = command
-        if labeller is not None and labeller is not driver:
+        if dagger:
             label = labeller.act(_privileged(obs, world))
+            if steps % MIX_SEGMENT_STEPS == 0:
+                expert_drives = bool(mix.random() < expert_share)
+            command = label if expert_drives else command
         applied, perturbed = perturber(command) if perturber else (command, False)
         if recorder is not None:
+            extra = {}
+            if dagger and relabel_every_steps > 0:
+                extra = {
+                    "expert_trajectory_m": None if plan is None else plan.reshape(-1).tolist(),
+                    "expert_in_control": expert_drives,
+                }
             lead = world.lead()
             sent = applied.clipped()  # what the car actually receives
             recorder(
@@ -113,6 +139,7 @@ def run_episode(
                     "perturbed": perturbed,
                     "lead_gap_m": None if lead is None else lead[0],
                     "lead_closing_mps": None if lead is None else lead[1],
+                    **extra,
                 },
             )
         obs = world.step(applied)

@@ -36,6 +36,11 @@ class TrainConfig:
     balance: bool = False
     """Sample every scenario x command pair equally (plain clip directories; a built dataset brings its own
     weights, which are always honoured)."""
+    source_shares: tuple[float, ...] = ()
+    """Share of every batch per data directory, in the order given (empty: by sample count). DAgger pools the
+    expert's data with the rounds' on-policy data this way, so corrections do not crowd out the expert."""
+    init: str | None = None
+    """A run directory whose weights start training (fine-tuning; its model config is used, `model` ignored)."""
     device: str = "auto"
     """'auto' (CUDA when torch sees a GPU, else CPU), 'cpu' or 'cuda'."""
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -55,7 +60,9 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, d: dict) -> TrainConfig:
-        return cls(**{**d, "model": ModelConfig.from_json(d["model"])})
+        return cls(
+            **{**d, "model": ModelConfig.from_json(d["model"]), "source_shares": tuple(d.get("source_shares", ()))}
+        )
 
 
 def with_cameras(config: ModelConfig, shapes: dict[str, tuple[int, int, int]]) -> ModelConfig:

@@ -26,7 +26,7 @@ from e2edrive.core.errors import UserError
 from e2edrive.core.files import atomic_write_json
 from e2edrive.data.dataset import ClipDataset, DatasetConfig
 from e2edrive.data.sampler import ShardSpec, StepSampler
-from e2edrive.model.checkpoint import save_checkpoint
+from e2edrive.model.checkpoint import load_model, save_checkpoint
 from e2edrive.model.net import DrivingNet, plan_loss
 from e2edrive.train import checkpoints
 from e2edrive.train.config import TrainConfig, with_cameras
@@ -148,6 +148,10 @@ def train(
 def _train(data: list[Path], run_dir: Path, config: TrainConfig, progress: bool, d: Distributed) -> dict:
     console = Console(quiet=not (progress and d.is_main), soft_wrap=True)
     torch.manual_seed(config.seed)
+    init = None
+    if config.init is not None:  # fine-tuning: the starting run decides the network
+        init, _ = load_model(Path(config.init))
+        config = replace(config, model=init.config)
     t_load = time.perf_counter()
     names = config.model.camera_names
     dataset_config = DatasetConfig(
@@ -166,7 +170,12 @@ def _train(data: list[Path], run_dir: Path, config: TrainConfig, progress: bool,
     shapes = {c: train_set._files[0][c].shape_hwc for c in names}  # noqa: SLF001 - the data decides the sizes
     config = replace(config, model=with_cameras(config.model, shapes))
 
-    model = DrivingNet(config.model).to(device=d.device, memory_format=torch.channels_last)
+    if init is not None and config.model != init.config:
+        raise UserError(f"--init {config.init}: its cameras' frame sizes differ from the data's")
+    model = DrivingNet(config.model)
+    if init is not None:
+        model.load_state_dict(init.state_dict())
+    model = model.to(device=d.device, memory_format=torch.channels_last)
     model.train()
     decay = [p for p in model.parameters() if p.ndim > 1]
     no_decay = [p for p in model.parameters() if p.ndim <= 1]
@@ -202,6 +211,8 @@ def _train(data: list[Path], run_dir: Path, config: TrainConfig, progress: bool,
     weights = train_set.weights
     if weights is None and config.balance:
         weights = train_set.balanced_weights()
+    if config.source_shares:
+        weights = train_set.source_weights(config.source_shares, weights)
     shard = ShardSpec(config.batch_size, d.world_size, d.rank, config.accumulate)
     sampler = StepSampler(len(train_set), shard, config.seed, weights)
     loader = torch.utils.data.DataLoader(

@@ -80,6 +80,7 @@ class DriveLoop:
             io.INPUT_SPEED: np.zeros((1, 1), np.float32),
             io.INPUT_COMMAND: np.zeros((1, io.N_COMMANDS), np.float32),
         }
+        self.steer_rad = 0.0
 
     def infer(self, frame) -> np.ndarray:
         for name, stack in zip(self.cameras, self.context.push(frame.images)):
@@ -95,6 +96,7 @@ class DriveLoop:
             self.source = source
             self.context.reset()
             self.monitor.reset()
+            self.steer_rad = 0.0
         period = self.config.period_s
         latencies_s: list[float] = []
         model_s: list[float] = []
@@ -113,7 +115,7 @@ class DriveLoop:
                 t_model = time.perf_counter()
                 plan = self.infer(frame)
                 model_s.append(time.perf_counter() - t_model)
-                command = plan_to_action_or_none(plan, frame.speed_mps, self.controller, self.layout)
+                command = plan_to_action_or_none(plan, frame.speed_mps, self.controller, self.layout, self.steer_rad)
             elapsed = time.perf_counter() - start
             latencies_s.append(elapsed)
             if elapsed > period:
@@ -122,6 +124,7 @@ class DriveLoop:
             out = self.monitor.filter(command, period, frame.lead if frame is not None else None)
             reasons.update(out.interventions)
             self.source.apply(out.action)
+            self.steer_rad = out.action.steer_rad  # what the car holds: where the controller starts from next
             if on_cycle is not None:
                 on_cycle(CycleRecord(frame, plan, out.action, out.interventions))
             cycles += 1
@@ -135,12 +138,16 @@ class DriveLoop:
 
 
 def plan_to_action_or_none(
-    plan: np.ndarray, speed_mps: float, controller: ControllerConfig, layout: io.PlanLayout = io.PLAN_LAYOUT
+    plan: np.ndarray,
+    speed_mps: float,
+    controller: ControllerConfig,
+    layout: io.PlanLayout = io.PLAN_LAYOUT,
+    current_steer_rad: float = 0.0,
 ) -> Action | None:
     """None for a non-finite plan, so the monitor reports it and falls back."""
     if not np.all(np.isfinite(plan)):
         return None
-    return plan_to_action(plan, speed_mps, controller, layout)
+    return plan_to_action(plan, speed_mps, controller, layout, current_steer_rad)
 
 
 def percentiles_ms(times_s: list[float]) -> dict[str, float]:

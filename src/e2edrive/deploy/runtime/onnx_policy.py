@@ -42,7 +42,9 @@ def session_cameras(session: ort.InferenceSession) -> tuple[list[tuple[str, tupl
     if not cameras:
         raise UserError(f"the ONNX model has no {io.FRAMES_INPUT_PREFIX}<camera> input: not an e2edrive driving model")
     meta = session.get_modelmeta().custom_metadata_map
-    offsets = tuple(json.loads(meta[io.METADATA_CONTEXT])) if io.METADATA_CONTEXT in meta else io.CONTEXT_OFFSETS_FRAMES
+    if io.METADATA_CONTEXT not in meta:  # exported before the context was recorded
+        return cameras, io.LEGACY_CONTEXT_OFFSETS_FRAMES
+    offsets = tuple(json.loads(meta[io.METADATA_CONTEXT]))
     return cameras, offsets
 
 
@@ -71,9 +73,11 @@ class OnnxPolicy:
             io.INPUT_COMMAND: np.zeros((1, io.N_COMMANDS), np.float32),
         }
         self.last_plan = np.zeros(self.layout.size, np.float32)
+        self.steer_rad = 0.0
 
     def reset(self, seed: int) -> None:
         self.context.reset()
+        self.steer_rad = 0.0
 
     def plan(self, observation: Observation) -> np.ndarray:
         for name, stack in zip(self.cameras, self.context.push(observation.frames)):
@@ -85,4 +89,7 @@ class OnnxPolicy:
         return self.last_plan
 
     def act(self, observation: Observation) -> Action:
-        return plan_to_action(self.plan(observation), observation.speed_mps, self.controller, self.layout)
+        plan = self.plan(observation)
+        action = plan_to_action(plan, observation.speed_mps, self.controller, self.layout, self.steer_rad)
+        self.steer_rad = action.steer_rad  # held until the next command: sets the direction the car moves in
+        return action

@@ -1,0 +1,275 @@
+"""DAgger (Ross et al. 2011) made stable: the learner drives, the expert labels, the data pools, the model
+fine-tunes, and every round is scored on the same held-out seeds.
+
+Round 0 is the behaviour-cloned model (trained here on expert clips unless one is given). Round r >= 1:
+
+1. collect: the round r-1 model drives `episodes_per_round` new episodes (new seeds every round), the expert's
+   command replacing it for a 1-s segment with chance beta_r = beta * beta_decay^(r-1); the expert labels every
+   visited state with its command and, every few steps, its own planned trajectory (`sim/relabel.py`);
+2. train: fine-tune the round r-1 model on the expert clips plus every round's on-policy clips so far, the
+   on-policy part held to `on_policy_share` of every batch (a prototype that fed half of each batch on-policy
+   regressed in its second round: corrections crowded out the expert's driving);
+3. evaluate: every scenario on the same held-out seeds; one JSON row per scenario.
+
+A round's success or route completion that falls below the previous round's by more than the noise band (two
+standard errors of the per-seed paired difference, and at least one episode in `eval_episodes`) is flagged
+`stable: false` in the summary. Re-running the same command resumes: finished stages are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+
+from e2edrive.core.errors import UserError
+from e2edrive.core.files import atomic_write_json
+from e2edrive.model.config import ModelConfig
+
+ROW_KEYS = ("success_rate", "route_completion", "collisions_per_100km", "mean_speed_mps")
+"""What every round reports per scenario (besides round, beta and the data it trained on)."""
+STABILITY_SIGMAS = 2.0
+ROWS = "rounds.jsonl"
+SUMMARY = "dagger_summary.json"
+
+
+@dataclass(frozen=True)
+class DaggerConfig:
+    scenario: str = "all"
+    rounds: int = 2
+    episodes_per_round: int = 60
+    beta: float = 0.5
+    """Expert share of the first round's driving; beta_decay^(r-1) times that in round r."""
+    beta_decay: float = 0.5
+    on_policy_share: float = 0.3
+    """Share of every fine-tuning batch drawn from the on-policy clips (all rounds so far together)."""
+    train_minutes: float = 4.0
+    """Fine-tuning budget per round."""
+    finetune_lr: float = 1e-3
+    relabel_every_steps: int = 2
+    expert_episodes: int = 120
+    """Expert episodes collected when no expert data is given."""
+    initial_train_minutes: float = 8.0
+    """Training budget of round 0 when no starting model is given."""
+    eval_episodes: int = 20
+    eval_seed: int = 100_000
+    collect_seed: int = 300_000
+    """Round r's on-policy episodes use seeds collect_seed + r * 10_000 + i: never the training or eval seeds."""
+    workers: int = 2
+    shares: dict[str, float] = field(default_factory=dict)
+    """Relative share of episodes per scenario, for the expert data and every round (missing: 1)."""
+    model: ModelConfig = field(default_factory=ModelConfig)
+    """The network of round 0 when it is trained here (cameras, context)."""
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """highway-env config overrides for every stage (the tests use short episodes)."""
+
+    def __post_init__(self) -> None:
+        if self.rounds < 0 or self.episodes_per_round < 1 or self.eval_episodes < 1:
+            raise UserError(
+                f"rounds={self.rounds} >= 0, episodes_per_round={self.episodes_per_round} and "
+                f"eval_episodes={self.eval_episodes} >= 1 needed"
+            )
+        if not (0 <= self.beta <= 1 and 0 <= self.beta_decay <= 1 and 0 < self.on_policy_share < 1):
+            raise UserError("beta and beta_decay must be in [0, 1], on_policy_share in (0, 1)")
+        if self.eval_seed < self.expert_episodes or self.collect_seed < self.eval_seed + self.eval_episodes:
+            raise UserError(
+                f"seeds overlap: expert 0..{self.expert_episodes - 1}, eval {self.eval_seed}.., "
+                f"on-policy {self.collect_seed}.."
+            )
+
+    def beta_at(self, round_index: int) -> float:
+        return self.beta * self.beta_decay ** (round_index - 1)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def rows_of(result: dict, scenario: str, round_index: int, beta: float, extra: dict) -> list[dict]:
+    """One row per scenario of an evaluation (`evaluate` of `scenario`: one name, a list or 'all')."""
+    per = _per_scenario(result, scenario)
+    return [
+        {"round": round_index, "beta": beta, "scenario": name, **{k: m[k] for k in ROW_KEYS}, **extra}
+        for name, m in per.items()
+    ]
+
+
+def stability(results: list[dict], scenario: str, sigmas: float = STABILITY_SIGMAS) -> list[dict]:
+    """Round-to-round checks per scenario on success and route completion: a fall beyond the noise band (sigmas
+    standard errors of the per-seed paired difference, at least one episode's worth) is unstable."""
+    checks = []
+    for r in range(1, len(results)):
+        before, after = _per_scenario(results[r - 1], scenario), _per_scenario(results[r], scenario)
+        for name in after:
+            for key, episode_key in (("success_rate", "success"), ("route_completion", "route_completion")):
+                a = {e["seed"]: float(e[episode_key]) for e in before[name]["episodes"]}
+                b = {e["seed"]: float(e[episode_key]) for e in after[name]["episodes"]}
+                diff = np.array([b[s] - a[s] for s in sorted(set(a) & set(b))])
+                n = len(diff)
+                band = max(sigmas * float(diff.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0, 1.0 / max(n, 1))
+                change = float(diff.mean()) if n else 0.0
+                checks.append(
+                    {
+                        "round": r,
+                        "scenario": name,
+                        "metric": key,
+                        "change": change,
+                        "band": band,
+                        "stable": change >= -band,
+                    }
+                )
+    return checks
+
+
+def _per_scenario(result: dict, scenario: str) -> dict:
+    return result.get("scenarios") or {scenario: result}
+
+
+def run_dagger(
+    out: Path,
+    config: DaggerConfig = DaggerConfig(),
+    data: Path | None = None,
+    init: Path | None = None,
+    console: Console | None = None,
+) -> dict:
+    """Run (or resume) DAgger into out; returns the summary (also out/dagger_summary.json). data: expert clips
+    (collected into out/expert_clips when None); init: the round-0 model (trained on data when None). The last
+    round's model is copied to out/run."""
+    from e2edrive.evaluate.closed_loop import EvalConfig, evaluate
+    from e2edrive.fleet.collect import CollectConfig, collect
+    from e2edrive.model.config import is_run_dir
+    from e2edrive.sim.rig import rig_cameras
+    from e2edrive.sim.scenarios import scenario_names
+    from e2edrive.train.config import TrainConfig
+    from e2edrive.train.loop import train
+
+    console = console or Console()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out / "dagger_config.json", config.to_json())
+    names = scenario_names(config.scenario)
+    shares = {k: v for k, v in config.shares.items() if k in names}  # defaults for 'all' fit any subset
+    walls: dict[str, float] = {}
+
+    def timed(name: str, fn, *args, **kwargs):
+        console.rule(f"[bold]dagger: {name}")
+        t = time.perf_counter()
+        value = fn(*args, **kwargs)
+        walls[name] = walls.get(name, 0.0) + time.perf_counter() - t
+        return value
+
+    if init is not None and not is_run_dir(init):
+        raise UserError(f"--init {init}: not a training run (expected model.safetensors and config.json)")
+    model = config.model
+    if init is not None:
+        from e2edrive.model.config import CONFIG
+
+        model = ModelConfig.from_json(json.loads((Path(init) / CONFIG).read_text())["model"])
+    cameras = rig_cameras(model.camera_names)
+    if data is None:
+        data = out / "expert_clips"
+        expert_collect = CollectConfig(
+            config.scenario,
+            config.expert_episodes,
+            config.workers,
+            0,
+            config.overrides,
+            cameras=cameras,
+            shares=shares,
+        )
+        timed("collect expert", collect, expert_collect, data)
+
+    def evaluate_round(run: Path, r: int) -> dict:
+        path = out / f"round_{r}" / "eval.json"
+        if path.exists():
+            return json.loads(path.read_text())
+        result = timed(
+            f"evaluate round {r}",
+            evaluate,
+            EvalConfig(
+                str(run), config.scenario, config.eval_episodes, config.eval_seed, config.workers, config.overrides
+            ),
+            label=f"round {r}",
+        )
+        atomic_write_json(path, result)
+        return result
+
+    run = Path(init) if init is not None else out / "round_0" / "run"
+    if init is None:
+        base = TrainConfig(minutes=config.initial_train_minutes, balance=True, model=model)
+        summary0 = timed("train round 0", train, [data], run, base)
+    else:
+        summary0 = _train_summary(run)
+    results = [evaluate_round(run, 0)]
+    rows = rows_of(results[0], config.scenario, 0, 0.0, {"on_policy_clips": 0, **_train_numbers(summary0)})
+    on_policy: list[Path] = []
+    for r in range(1, config.rounds + 1):
+        beta = config.beta_at(r)
+        clips = out / f"round_{r}" / "clips"
+        collect_config = CollectConfig(
+            config.scenario,
+            config.episodes_per_round,
+            config.workers,
+            config.collect_seed + r * 10_000,
+            config.overrides,
+            cameras=cameras,
+            policy=str(run),
+            expert_share=beta,
+            relabel_every_steps=config.relabel_every_steps,
+            shares=shares,
+        )
+        timed(f"collect round {r}", collect, collect_config, clips)
+        on_policy.append(clips)
+        # the expert data keeps 1 - on_policy_share of every batch; the rounds split the rest evenly
+        sources = (1.0 - config.on_policy_share, *[config.on_policy_share / len(on_policy)] * len(on_policy))
+        finetune = TrainConfig(
+            minutes=config.train_minutes,
+            lr=config.finetune_lr,
+            warmup_steps=20,
+            balance=True,
+            seed=r,
+            source_shares=sources,
+            init=str(run),
+        )
+        next_run = out / f"round_{r}" / "run"
+        summary = timed(f"train round {r}", train, [data, *on_policy], next_run, finetune)
+        run = next_run
+        results.append(evaluate_round(run, r))
+        n_clips = sum(len(list(p.glob("*/meta.json"))) for p in on_policy)
+        rows += rows_of(results[-1], config.scenario, r, beta, {"on_policy_clips": n_clips, **_train_numbers(summary)})
+    with open(out / ROWS, "w") as f:
+        f.writelines(json.dumps(row) + "\n" for row in rows)
+    final = out / "run"
+    if final.resolve() != run.resolve():
+        shutil.rmtree(final, ignore_errors=True)
+        shutil.copytree(run, final, ignore=shutil.ignore_patterns("checkpoints", "logs"))
+    checks = stability(results, config.scenario)
+    summary = {
+        "config": config.to_json(),
+        "rows": rows,
+        "stability": checks,
+        "stable": all(c["stable"] for c in checks),
+        "band": f"{STABILITY_SIGMAS:g} standard errors of the per-seed paired difference, at least 1/eval_episodes",
+        "final_run": str(final),
+        "eval_seeds": list(range(config.eval_seed, config.eval_seed + config.eval_episodes)),
+        "stage_wall_s": walls,
+    }
+    atomic_write_json(out / SUMMARY, summary)
+    return summary
+
+
+def _train_summary(run: Path) -> dict:
+    from e2edrive.train.loop import SUMMARY as TRAIN_SUMMARY
+
+    path = Path(run) / TRAIN_SUMMARY
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _train_numbers(summary: dict) -> dict:
+    return {k: summary.get(k) for k in ("train_samples", "train_s", "samples_per_s")}

@@ -1,0 +1,37 @@
+"""The expert's plan from any state: DAgger's trajectory label for a state the learner drove into.
+
+A clip the expert drove teaches its own future path. A clip the learner drove cannot: its future is the
+learner's, mistakes included. So the expert plans from the visited state: a copy of the world (every car, the
+route, the ego's lane-change intent; no renderer) is driven by the expert for the label's horizon, and its path
+is the label, in the same ego frame and at the same times as `data.clip.future_trajectory`. The real episode
+is untouched (the copy has its own random generator).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from e2edrive.core.io import TRAJECTORY_POINTS, TRAJECTORY_STRIDE_FRAMES
+from e2edrive.core.policy import Observation, Policy
+from e2edrive.sim.world import World, vehicle_pose
+
+
+def expert_trajectory(world: World, expert: Policy) -> np.ndarray | None:
+    """(TRAJECTORY_POINTS, 2) float32: where the expert would drive from world's current state, in the ego frame
+    at this state (metres, x forward, y left); None when the copy's episode ends before the horizon (the car
+    arrives, crashes or runs out of time: no label there)."""
+    shadow = copy.deepcopy(world, memo={id(world.rig): None})  # ~1 ms; cars, route, intent and RNG copied
+    x0, y0, yaw0 = vehicle_pose(shadow.ego)
+    poses = []
+    obs = Observation({}, float(shadow.ego.speed), shadow.command, shadow.time_s, state=shadow)
+    for step in range(1, TRAJECTORY_POINTS * TRAJECTORY_STRIDE_FRAMES + 1):
+        if shadow.done:
+            return None
+        obs = shadow.step(expert.act(obs))
+        if step % TRAJECTORY_STRIDE_FRAMES == 0:
+            poses.append(vehicle_pose(shadow.ego)[:2])
+    d = np.asarray(poses) - (x0, y0)
+    c, s = np.cos(yaw0), np.sin(yaw0)
+    return np.stack([c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1]], axis=-1).astype(np.float32)

@@ -1,0 +1,69 @@
+import json
+
+import pytest
+
+from e2edrive.dagger import DaggerConfig, rows_of, run_dagger, stability
+from e2edrive.data.clip import list_clips, read_clip
+from tests.conftest import SHORT
+
+TINY = dict(
+    scenario="highway",
+    rounds=1,
+    episodes_per_round=2,
+    expert_episodes=3,
+    initial_train_minutes=0.03,
+    train_minutes=0.03,
+    eval_episodes=2,
+    workers=1,
+    overrides=SHORT,
+)
+
+
+def test_tiny_dagger_rounds_rows_and_resume(tmp_path):
+    config = DaggerConfig(**TINY)
+    summary = run_dagger(tmp_path, config)
+    rows = [json.loads(line) for line in (tmp_path / "rounds.jsonl").read_text().splitlines()]
+    assert [(r["round"], r["scenario"]) for r in rows] == [(0, "highway"), (1, "highway")]
+    assert rows[1]["beta"] == config.beta and rows[1]["on_policy_clips"] == 2
+    for key in ("success_rate", "route_completion", "collisions_per_100km", "mean_speed_mps", "samples_per_s"):
+        assert all(key in r for r in rows)
+    clips = list_clips(tmp_path / "round_1" / "clips")
+    assert [c.name for c in clips] == ["highway-310000", "highway-310001"], "new seeds, never training or eval"
+    meta = read_clip(clips[0]).meta
+    assert meta["driver"] == str(tmp_path / "round_0" / "run") and meta["collect_config"]["expert_share"] == 0.5
+    assert "expert_trajectory_m" in read_clip(clips[0]).signals
+    tuned = json.loads((tmp_path / "round_1" / "run" / "config.json").read_text())["train"]
+    assert tuned["init"] == str(tmp_path / "round_0" / "run") and tuned["source_shares"] == [0.7, 0.3]
+    assert (tmp_path / "run" / "model.safetensors").exists() and summary["final_run"] == str(tmp_path / "run")
+    assert {c["metric"] for c in summary["stability"]} == {"success_rate", "route_completion"}
+    evals = sorted(tmp_path.glob("round_*/eval.json"))
+    stamps = [p.stat().st_mtime_ns for p in evals]
+    run_dagger(tmp_path, config)  # resumes: nothing re-driven or re-evaluated
+    assert [p.stat().st_mtime_ns for p in evals] == stamps
+
+
+def _result(successes: list[bool]) -> dict:
+    episodes = [{"seed": i, "success": s, "route_completion": 1.0 if s else 0.5} for i, s in enumerate(successes)]
+    return {"episodes": episodes}
+
+
+def test_stability_flags_a_fall_beyond_the_noise_band():
+    same = stability([_result([True] * 20), _result([True] * 19 + [False])], "highway")
+    assert all(c["stable"] for c in same), "one episode in 20 is within noise"
+    fall = stability([_result([True] * 20), _result([True] * 10 + [False] * 10)], "highway")
+    assert not any(c["stable"] for c in fall)
+
+
+def test_rows_of_one_and_several_scenarios():
+    one = {"success_rate": 1.0, "route_completion": 1.0, "collisions_per_100km": 0.0}
+    one["mean_speed_mps"] = 20.0
+    assert rows_of(one, "highway", 2, 0.25, {})[0] == {"round": 2, "beta": 0.25, "scenario": "highway", **one}
+    both = {"scenarios": {"a": one, "b": one}}
+    assert [r["scenario"] for r in rows_of(both, "all", 0, 0.0, {})] == ["a", "b"]
+
+
+def test_overlapping_seeds_are_refused():
+    from e2edrive.core.errors import UserError
+
+    with pytest.raises(UserError):
+        DaggerConfig(expert_episodes=200_000)
