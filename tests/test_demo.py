@@ -25,6 +25,8 @@ def test_tiny_demo_writes_summary_and_report(tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "training_loss.png" in report and "learned_drive.gif" in report
     assert (tmp_path / "training_loss.png").exists() and (tmp_path / "learned_drive.gif").exists()
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert summary["report"] == str(tmp_path / "report" / "index.html") and page.count("<video ") == 2 * 3
 
 
 def test_tiny_generalist_demo_summary_holds_every_driver_per_scenario(tmp_path):
@@ -53,3 +55,6 @@ def test_tiny_generalist_demo_summary_holds_every_driver_per_scenario(tmp_path):
     assert (tmp_path / "run" / "model.safetensors").exists() and saved["run"] == str(tmp_path / "run")
     assert [r["round"] for r in saved["dagger"]["rows"]] == [0, 0, 1, 1]
     assert "| roundabout | learned_onnx |" in (tmp_path / "report.md").read_text()
+    bench = json.loads((tmp_path / "bench" / "bench.json").read_text())
+    assert set(bench["results"]) == set(DRIVERS) and bench["seeds"] == saved["eval_seeds"]
+    assert "DAgger rounds" in (tmp_path / "report" / "index.html").read_text()

@@ -149,6 +149,10 @@ def run_dagger(
     from e2edrive.train.config import TrainConfig
     from e2edrive.train.loop import train
 
+    if init is not None and not is_run_dir(init):
+        raise UserError(f"--init {init}: not a training run (expected model.safetensors and config.json)")
+    if data is not None and not Path(data).is_dir():
+        raise UserError(f"--data {data}: no such directory of clips")
     console = console or Console()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -164,8 +168,6 @@ def run_dagger(
         walls[name] = walls.get(name, 0.0) + time.perf_counter() - t
         return value
 
-    if init is not None and not is_run_dir(init):
-        raise UserError(f"--init {init}: not a training run (expected model.safetensors and config.json)")
     model = config.model
     if init is not None:
         from e2edrive.model.config import CONFIG

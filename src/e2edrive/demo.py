@@ -1,4 +1,5 @@
-"""The whole loop in one call: collect → train → export → evaluate (expert, torch, ONNX) → report."""
+"""The whole loop in one call: collect → train → export → evaluate (expert, torch, ONNX) → report (report.md and
+the HTML report DIR/report/index.html)."""
 
 from __future__ import annotations
 
@@ -94,6 +95,15 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), console: Console | No
     drive = record_drive_gif(
         TorchPolicy(out / "run"), config.scenario, config.eval_seed, out / "learned_drive.gif", config.overrides
     )
+    from e2edrive.evaluate.bench import BenchConfig, bench_from_evaluations
+    from e2edrive.report.html import write_html_report
+
+    specs = {"expert": "expert", "learned_torch": str(out / "run"), "learned_onnx": str(out / "model.onnx")}
+    bench_config = BenchConfig(
+        tuple(specs.values()), config.scenario, config.eval_episodes, config.eval_seed, config.workers, config.overrides
+    )
+    bench_from_evaluations(out / "bench", {k: (specs[k], drivers[k]) for k in specs}, bench_config)
+    page = write_html_report(out, out / "report", config.workers)
     walls["report"] = time.perf_counter() - t
 
     expert, learned = drivers["expert"], drivers["learned_torch"]
@@ -113,6 +123,7 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), console: Console | No
         "onnx_parity_max_abs_error": export["max_abs_error"],
         "train": train_summary,
         "gif_drive": drive,
+        "report": str(page),
         "stage_wall_s": walls,
         "total_wall_s": sum(walls.values()),
     }

@@ -3,7 +3,8 @@
 collect expert clips over the scenarios → train round 0 → DAgger rounds (`dagger.py`) → export ONNX →
 evaluate expert, rules, learned (torch, the last round's evaluation; ONNX) on every scenario, on the same
 held-out seeds → leaderboard, DIR/summary.json (`scenarios.<name>.{expert,rules,learned_torch,learned_onnx}`),
-DIR/report.md. The trained run is DIR/run.
+DIR/report.md, DIR/bench/ (the leaderboard's episodes) and the HTML report DIR/report/index.html. The trained
+run is DIR/run.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ class GeneralistConfig:
 def run_generalist_demo(out: Path, config: GeneralistConfig = GeneralistConfig(), console: Console | None = None):
     from e2edrive.dagger import run_dagger
     from e2edrive.deploy.export import export_onnx
+    from e2edrive.evaluate.bench import BenchConfig, bench_from_evaluations
     from e2edrive.evaluate.closed_loop import EvalConfig, evaluate
+    from e2edrive.report.html import write_html_report
     from e2edrive.report.plots import plot_loss
 
     console = console or Console()
@@ -72,6 +75,17 @@ def run_generalist_demo(out: Path, config: GeneralistConfig = GeneralistConfig()
         walls[f"eval_{name}"] = time.perf_counter() - t
     history = json.loads((out / "run" / "history.json").read_text())
     plot_loss(history, out / "training_loss.png")
+    t = time.perf_counter()
+    specs = {
+        "expert": "expert",
+        "rules": "rules",
+        "learned_torch": str(out / "run"),
+        "learned_onnx": str(out / "model.onnx"),
+    }
+    bench_config = BenchConfig(tuple(specs.values()), d.scenario, d.eval_episodes, d.eval_seed, d.workers, d.overrides)
+    bench_from_evaluations(out / "bench", {k: (specs[k], evals[k]) for k in DRIVERS}, bench_config)
+    page = write_html_report(out, out / "report", d.workers)
+    walls["report"] = time.perf_counter() - t
     scenarios = {
         name: {driver: _strip(evals[driver]["scenarios"][name]) for driver in DRIVERS}
         for name in evals["expert"]["scenarios"]
@@ -86,6 +100,7 @@ def run_generalist_demo(out: Path, config: GeneralistConfig = GeneralistConfig()
         "dagger": {k: dagger[k] for k in ("rows", "stability", "stable", "band")},
         "onnx_parity_max_abs_error": export["max_abs_error"],
         "run": str(out / "run"),
+        "report": str(page),
         "stage_wall_s": walls,
         "total_wall_s": time.perf_counter() - t0,
     }

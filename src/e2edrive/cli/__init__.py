@@ -98,4 +98,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # the commands, registered in this order (help lists them so)
-from e2edrive.cli import loop, runtime, info, demo, data  # noqa: E402, F401, I001
+from e2edrive.cli import loop, runtime, info, demo, data, bench  # noqa: E402, F401, I001

@@ -44,6 +44,7 @@ def demo_cmd(
             f"{summary['dagger']['stable']}; total {summary['total_wall_s'] / 60:.1f} min → {out / 'summary.json'}, "
             f"run {summary['run']}"
         )
+        console.print(f"report: {summary['report']}")
         return
     from e2edrive.demo import run_demo
 
@@ -58,6 +59,7 @@ def demo_cmd(
         f"(onnx {d['learned_onnx']['success_rate']:.2f}); distance ratio {summary['ratios']['distance']:.2f}; "
         f"total {summary['total_wall_s'] / 60:.1f} min → {out / 'report.md'}"
     )
+    console.print(f"report: {summary['report']}")
 
 
 @app.command("dagger")

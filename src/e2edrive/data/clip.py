@@ -63,11 +63,13 @@ OPTIONAL_SIGNAL_SCHEMA = pa.schema(
     [
         ("expert_trajectory_m", pa.list_(pa.float32(), 2 * TRAJECTORY_POINTS)),
         ("expert_in_control", pa.bool_()),
+        ("policy_trajectory_m", pa.list_(pa.float32(), 2 * TRAJECTORY_POINTS)),
     ]
 )
 """Columns of clips a learner drove (DAgger): the expert's own plan from each labelled state (x1, y1, ... in the
 ego frame, the trajectory label's layout; null where the expert did not plan) and whether the expert's command
-was applied at that step (the beta mix). Expert-driven clips have neither."""
+was applied at that step (the beta mix); in a benchmark's failure replay, the trajectory the driving policy
+planned at each frame (null for drivers without one). Expert-driven clips have none of them."""
 
 
 FUTURE_FRAMES = TRAJECTORY_POINTS * TRAJECTORY_STRIDE_FRAMES

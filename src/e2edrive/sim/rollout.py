@@ -39,6 +39,9 @@ class EpisodeResult:
     """Largest |d accel / dt| over the episode: how smooth the longitudinal control is."""
     max_abs_lateral_accel_mps2: float = 0.0
     """Largest |speed × yaw rate| over the episode: how hard the car turns or changes lanes."""
+    p95_abs_jerk_mps3: float = 0.0
+    p95_abs_lateral_accel_mps2: float = 0.0
+    """The same, 95th percentiles over the episode's steps: typical comfort, not one worst moment."""
 
     def row(self) -> dict:
         return {
@@ -54,6 +57,8 @@ class EpisodeResult:
             "mean_speed_mps": self.mean_speed_mps,
             "max_abs_jerk_mps3": self.max_abs_jerk_mps3,
             "max_abs_lateral_accel_mps2": self.max_abs_lateral_accel_mps2,
+            "p95_abs_jerk_mps3": self.p95_abs_jerk_mps3,
+            "p95_abs_lateral_accel_mps2": self.p95_abs_lateral_accel_mps2,
         }
 
 
@@ -165,21 +170,23 @@ def run_episode(
         time_s=steps * world.dt_s,
         route_completion=world.route_completion(distance_m),
         route_deviation=world.deviated,
-        max_abs_jerk_mps3=jerk,
-        max_abs_lateral_accel_mps2=lateral,
+        max_abs_jerk_mps3=float(jerk.max(initial=0.0)),
+        max_abs_lateral_accel_mps2=float(lateral.max(initial=0.0)),
+        p95_abs_jerk_mps3=float(np.percentile(jerk, 95)) if jerk.size else 0.0,
+        p95_abs_lateral_accel_mps2=float(np.percentile(lateral, 95)) if lateral.size else 0.0,
     )
 
 
-def _comfort(speed_mps: np.ndarray, yaw_rad: np.ndarray, dt_s: float) -> tuple[float, float]:
-    """(max |jerk| m/s³, max |lateral acceleration| m/s²) from per-step speed and heading, the first entry being
+def _comfort(speed_mps: np.ndarray, yaw_rad: np.ndarray, dt_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-step |jerk| m/s³ and |lateral acceleration| m/s² from per-step speed and heading, the first entry being
     the start; every scenario starts at constant speed, so the acceleration before the first step is zero."""
     if len(speed_mps) < 2:
-        return 0.0, 0.0
+        return np.zeros(0), np.zeros(0)
     accel = np.concatenate([[0.0], np.diff(speed_mps) / dt_s])
     jerk = np.diff(accel) / dt_s
     yaw_rate = np.diff(np.unwrap(yaw_rad)) / dt_s
     lateral = speed_mps[1:] * yaw_rate
-    return float(np.abs(jerk).max()), float(np.abs(lateral).max())
+    return np.abs(jerk), np.abs(lateral)
 
 
 def _privileged(obs: Observation, world: World) -> Observation:
