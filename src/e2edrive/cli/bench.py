@@ -1,5 +1,6 @@
 """`e2edrive bench-drive` (every policy on every scenario, the same held-out seeds, a leaderboard) and
-`e2edrive replay` (a clip rendered with its planned paths)."""
+`e2edrive replay` (a clip rendered with its planned paths), `e2edrive report` (the HTML page) and `e2edrive view`
+(a clip in Rerun)."""
 
 from __future__ import annotations
 
@@ -99,3 +100,16 @@ def report_cmd(
 
     page = write_html_report(source, out, workers, drives)
     console.print(f"wrote {page}")
+
+
+@app.command("view")
+def view_cmd(
+    clip: Path = typer.Argument(..., help="A clip directory (fleet, DAgger, failure replay or real)."),
+    save: Path | None = typer.Option(None, help="Write a Rerun recording (.rrd) here instead of opening a viewer."),
+) -> None:
+    """Browse a clip in Rerun: every camera, the signals as time series, a bird's-eye view with the expert's and
+    the policy's trajectories, trigger events as markers (pip install 'e2edrive[viz]')."""
+    from e2edrive.report.view import log_clip
+
+    logged = log_clip(clip, save)
+    console.print(f"logged {len(logged)} entities" + (f" to {save}" if save else ""))

@@ -81,7 +81,9 @@ def render_replay(clip_dir: Path, out_mp4: Path, camera: str | None = None) -> d
     n = min(len(video), clip.n_frames)
     policy, expert = _plans(s, "policy_trajectory_m", n), _plans(s, "expert_trajectory_m", n)
     calibration = _camera(clip.meta, name)
-    pose = all(k in s and s[k].dtype != object for k in ("x_m", "y_m", "yaw_rad"))
+    pose = all(
+        k in s and s[k].dtype != object and np.isfinite(s[k].astype(float)).all() for k in ("x_m", "y_m", "yaw_rad")
+    )
     h, w = video.shape[1] * SCALE, video.shape[2] * SCALE
     with atomic_path(Path(out_mp4)) as tmp:
         writer = VideoWriter(tmp, w, h)
