@@ -1,4 +1,5 @@
-"""Build a policy from a spec string: 'expert', 'rules', a training run directory, or an .onnx file.
+"""Build a policy from a spec string: 'expert', 'rules', 'oracle', a training run directory, a blind baseline's
+directory (`model/blind.py`), or an .onnx file.
 
 Shared by fleet recording (a learner at the wheel, DAgger) and evaluation; heavy imports stay lazy.
 """
@@ -32,6 +33,8 @@ def check_policy_spec(spec: str) -> None:
         )
     from e2edrive.model.config import CONFIG, WEIGHTS, is_run_dir
 
+    if _is_blind(path):
+        return
     if not is_run_dir(path):
         raise UserError(f"policy {spec!r} is a directory but not a training run: expected {WEIGHTS} and {CONFIG}")
 
@@ -54,16 +57,25 @@ def make_policy(spec: str) -> Policy:
         from e2edrive.deploy.runtime.onnx_policy import OnnxPolicy
 
         return OnnxPolicy(Path(spec))
+    if _is_blind(Path(spec)):
+        from e2edrive.model.blind import BlindPolicy
+
+        return BlindPolicy(Path(spec))
     from e2edrive.model.policy import TorchPolicy
 
     return TorchPolicy(Path(spec))
+
+
+def _is_blind(path: Path) -> bool:
+    """A blind baseline's run (`model/blind.py`: blind.json beside its weights); cheap, no torch."""
+    return (path / "blind.json").is_file() and (path / "blind.safetensors").is_file()
 
 
 def policy_cameras(spec: str) -> tuple[str, ...]:
     """The cameras a policy reads: none for the expert, the front camera for the rules driver, what a trained
     model's config (a run) or its inputs (an .onnx) name."""
     check_policy_spec(spec)
-    if spec in ("expert", "oracle"):
+    if spec in ("expert", "oracle") or _is_blind(Path(spec)):
         return ()
     if spec == "rules":
         return ("front",)

@@ -92,3 +92,34 @@ def test_failed_episodes_are_kept_as_clips_that_replay_with_their_plans(tmp_path
     from e2edrive.data.clip import read_video
 
     assert read_video(tmp_path / "replay.mp4").shape == (clip.n_frames, 96 * 3, 160 * 3, 3)
+
+
+def test_open_loop_beside_closed_loop_with_the_blind_baseline(tiny_clips, untrained_onnx, tmp_path):
+    from e2edrive.data.clip import list_clips
+    from e2edrive.model.blind import train_blind
+
+    summary = train_blind(list_clips(tiny_clips), tmp_path / "blind", steps=200)
+    assert summary["samples"] > 0
+    specs = ("expert", str(untrained_onnx), str(tmp_path / "blind"))
+    config = BenchConfig(specs, "highway", 2, 100_000, 2, SHORT, save_failures=False, open_loop_data=str(tiny_clips))
+    bench = bench_drive(config, tmp_path / "bench", progress=False)
+    assert set(bench["open_loop"]) == {"model.onnx", "blind"}, "learned policies only"
+    for m in bench["open_loop"].values():
+        assert m["clips"] == 4 and m["frames"] > 0 and 0 <= m["plan_overlap_rate"] <= 1
+        assert m["l2_1s_m"] >= 0 and m["l2_3s_m"] >= 0
+    assert bench["open_loop"]["blind"]["l2_1s_m"] < bench["open_loop"]["model.onnx"]["l2_1s_m"], (
+        "fed the clips' own speeds, even a briefly trained blind MLP beats an untrained network open loop"
+    )
+    assert "blind" in bench["results"] and bench["results"]["blind"]["highway"]["episodes_count"] == 2
+
+
+def test_a_plan_into_the_car_ahead_overlaps_it():
+    import numpy as np
+
+    from e2edrive.evaluate.open_loop import overlaps_lead
+
+    straight = np.stack([np.arange(1, 7) * 10.0, np.zeros(6)], -1)  # 20 m/s for 3 s
+    assert overlaps_lead(straight, 20.0, gap_m=10.0, closing_mps=10.0), "closing at 10 m/s on a 10 m gap"
+    assert not overlaps_lead(straight, 20.0, gap_m=10.0, closing_mps=0.0), "the lead keeps our speed"
+    aside = straight + [0.0, 3.5]
+    assert not overlaps_lead(aside, 20.0, gap_m=10.0, closing_mps=10.0), "a plan in the next lane passes it"

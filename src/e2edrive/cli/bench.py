@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from e2edrive.cli import app, console, set_option
+from e2edrive.core.errors import UserError
 from e2edrive.evaluate.bench import BENCH, BenchConfig
 
 
@@ -25,6 +26,11 @@ def bench_drive_cmd(
     workers: int = typer.Option(BenchConfig.workers, help="Worker processes (or Ray actors)."),
     engine: str = typer.Option("local", help="'local' worker processes, or 'ray' (pip install 'e2edrive[ray]')."),
     set_: list[str] | None = set_option(),
+    open_loop_data: Path | None = typer.Option(
+        None, help="Held-out expert clips: also score every learned policy open loop (L2 at 1/2/3 s, overlaps)."
+    ),
+    open_loop_clips: int = typer.Option(BenchConfig.open_loop_clips, help="Clips of --open-loop-data to use."),
+    save_failures: bool = typer.Option(True, help="Keep every failed episode as a clip under OUT/failures/."),
 ) -> None:
     """Drive every policy on every scenario on the same seeds (resumable) and print the leaderboard: success with
     its 95 % Wilson interval, driving score, route completion, infractions per 100 km, speed, comfort."""
@@ -32,7 +38,17 @@ def bench_drive_cmd(
     from e2edrive.sim.overrides import parse_overrides
 
     specs = tuple(p.strip() for p in policies.split(",") if p.strip())
-    config = BenchConfig(specs, scenarios, episodes, seed, workers, parse_overrides(set_))
+    config = BenchConfig(
+        specs,
+        scenarios,
+        episodes,
+        seed,
+        workers,
+        parse_overrides(set_),
+        save_failures,
+        None if open_loop_data is None else str(open_loop_data),
+        open_loop_clips,
+    )
     bench = bench_drive(config, out, engine=engine)
     table = Table(
         "policy",
@@ -63,6 +79,8 @@ def bench_drive_cmd(
                 "n/a" if m["p95_abs_lateral_accel_mps2"] is None else f"{m['p95_abs_lateral_accel_mps2']:.2f}",
             )
     console.print(table)
+    if "open_loop" in bench:
+        console.print(open_loop_table(bench))
     per_policy = ", ".join(f"{k} {v:.0f} s" for k, v in bench["wall_s_per_policy"].items())
     console.print(
         f"{bench['episodes_driven_now']} episodes driven now in {bench['wall_s']:.0f} s (driving time per policy: "
@@ -113,3 +131,46 @@ def view_cmd(
 
     logged = log_clip(clip, save)
     console.print(f"logged {len(logged)} entities" + (f" to {save}" if save else ""))
+
+
+def open_loop_table(bench: dict) -> Table:
+    """Open-loop scores beside the closed-loop means over the scenarios: where a blind baseline's trap shows."""
+    table = Table(
+        "policy",
+        "L2 1 s (m)",
+        "L2 2 s (m)",
+        "L2 3 s (m)",
+        "plan overlaps",
+        "closed-loop success",
+        "driving score",
+        title="open loop (held-out clips) beside closed loop (mean over scenarios)",
+    )
+    for key, m in bench["open_loop"].items():
+        per = bench["results"][key].values()
+        table.add_row(
+            key,
+            f"{m['l2_1s_m']:.2f}",
+            f"{m['l2_2s_m']:.2f}",
+            f"{m['l2_3s_m']:.2f}",
+            f"{m['plan_overlap_rate']:.3f}",
+            f"{sum(r['success_rate'] for r in per) / len(per):.2f}",
+            f"{sum(r['driving_score'] for r in per) / len(per):.3f}",
+        )
+    return table
+
+
+@app.command("train-blind")
+def train_blind_cmd(
+    data: list[Path] = typer.Option(..., help="Expert clips (repeatable): the same data the network trained on."),
+    out: Path = typer.Option(..., help="Output directory (blind.safetensors, blind.json): a policy for bench-drive."),
+    steps: int = typer.Option(3000, help="Optimizer steps (seconds on a CPU)."),
+) -> None:
+    """Train the blind baseline: a small MLP fed only speed, past motion and the command, no camera."""
+    from e2edrive.data.clip import list_clips
+    from e2edrive.model.blind import train_blind
+
+    clips = [c for d in data for c in list_clips(d)]
+    if not clips:
+        raise UserError(f"no clips under {', '.join(map(str, data))}")
+    summary = train_blind(clips, out, steps)
+    console.print(f"wrote {out}: {summary['samples']} samples, loss {summary['final_loss']:.3f}")

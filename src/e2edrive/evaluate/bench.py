@@ -48,6 +48,9 @@ class BenchConfig:
     overrides: dict[str, Any] = field(default_factory=dict)
     save_failures: bool = True
     """Drive every failed episode again and keep it as a clip under DIR/failures/ (`evaluate/failures.py`)."""
+    open_loop_data: str | None = None
+    """Held-out expert clips (never trained on) to score every learned policy open loop (`evaluate/open_loop.py`)."""
+    open_loop_clips: int = 20
 
     def __post_init__(self) -> None:
         from e2edrive.policies import check_policy_spec
@@ -61,6 +64,13 @@ class BenchConfig:
             scenario_overrides(get_scenario(name), self.overrides)
         if self.episodes < 1 or self.workers < 1:
             raise UserError(f"episodes={self.episodes} and workers={self.workers} must be >= 1")
+        if self.open_loop_data is not None and not Path(self.open_loop_data).is_dir():
+            raise UserError(f"--open-loop-data {self.open_loop_data}: no such directory of clips")
+        for spec in self.policies:
+            if spec.endswith(".onnx"):
+                from e2edrive.deploy.runtime.onnx_policy import make_session
+
+                make_session(Path(spec))  # not an ONNX model: one clear line now, not from a worker later
 
 
 def infractions(row: dict, has_goal: bool) -> list[str]:
@@ -209,8 +219,20 @@ def bench_drive(config: BenchConfig, out: Path, progress: bool = True, engine: s
             if r["policy"] == spec and not r["success"]
         ]
         bench["failures"] = record_failures(failed, out, config.overrides, config.workers, engine)
+    if config.open_loop_data is not None:
+        bench["open_loop"] = open_loop_scores(config, keys)
     atomic_write_json(out / BENCH, bench)
     return bench
+
+
+def open_loop_scores(config: BenchConfig, keys: dict[str, str]) -> dict:
+    """Every learned policy (not the built-in drivers) scored open loop on the first open_loop_clips clips."""
+    from e2edrive.data.clip import list_clips
+    from e2edrive.evaluate.open_loop import open_loop
+    from e2edrive.policies import BUILTIN_POLICIES, make_policy
+
+    clips = list_clips(Path(config.open_loop_data))[: config.open_loop_clips]
+    return {key: open_loop(make_policy(spec), clips) for key, spec in keys.items() if spec not in BUILTIN_POLICIES}
 
 
 def _results(rows: list[dict], keys: dict[str, str], names: list[str]) -> dict:

@@ -228,6 +228,23 @@ def write_html_report(source: Path, out: Path, workers: int = 2, drives: bool = 
         header = ["policy", "scenario", "success (95 % CI)", "driving score", "route completion", "collisions/100 km"]
         header += ["off-road/100 km", "mean speed m/s", "p95 |jerk| m/s3", "p95 |lat. acc.| m/s2", "failed seeds"]
         parts += ["<h2>Leaderboard</h2>", _table(header, rows).replace("<table>", '<table id="leaderboard">', 1)]
+        if "open_loop" in bench:
+            ol_rows = []
+            for key, m in bench["open_loop"].items():
+                per = list(bench["results"][key].values())
+                ol_rows.append(
+                    [key, f"{m['l2_1s_m']:.2f}", f"{m['l2_2s_m']:.2f}", f"{m['l2_3s_m']:.2f}"]
+                    + [f"{m['plan_overlap_rate']:.3f}", f"{sum(r['success_rate'] for r in per) / len(per):.2f}"]
+                    + [f"{sum(r['driving_score'] for r in per) / len(per):.3f}"]
+                )
+            header = ["policy", "L2 1 s m", "L2 2 s m", "L2 3 s m", "plan overlaps", "closed-loop success"]
+            parts += [
+                "<h2>Open loop beside closed loop</h2>",
+                f"<p>Open loop on {next(iter(bench['open_loop'].values()))['clips']} held-out expert clips; closed "
+                "loop: mean over the scenarios. A blind baseline (ego status only) can score well open loop and "
+                "still fail closed loop.</p>",
+                _table([*header, "driving score"], ol_rows),
+            ]
         _bars(bench, tmp / "bars.png")
         parts += ["<h2>Per scenario</h2>", '<img src="bars.png" alt="success and driving score per scenario">']
         if "history" in found:

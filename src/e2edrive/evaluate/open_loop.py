@@ -1,0 +1,77 @@
+"""Open-loop scores of a learned policy on held-out fleet clips: it is fed the recorded frames, speed and command
+frame by frame (as in the car, with its frame context), and its chosen plan is compared with where the expert
+then drove.
+
+    l2_<k>s_m          mean distance between planned and driven position k = 1, 2, 3 s ahead
+    plan_overlap_rate  share of frames whose plan runs into the car ahead: the clip knows that car's gap and
+                       closing speed (radar-style), so it is predicted at constant speed along the lane; a plan
+                       point within half a lane of the lane's centre line whose front bumper passes the lead
+                       car's rear at the same time overlaps it (other cars are not in the signals: a lower bound)
+
+Nothing here drives: the policy's mistakes never change what it sees next — the reason open-loop scores can
+look good for a driver that fails closed loop.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from e2edrive.core.io import TRAJECTORY_DT_S, TRAJECTORY_POINTS
+from e2edrive.core.policy import Observation
+
+HORIZONS_S = (1.0, 2.0, 3.0)
+CAR_LENGTH_M = 5.0
+HALF_LANE_M = 2.0
+
+
+def overlaps_lead(plan: np.ndarray, speed_mps: float, gap_m: float, closing_mps: float) -> bool:
+    """Does the plan ((P, 2) ego positions at TRAJECTORY_DT_S steps) run into the car ahead, predicted at constant
+    speed? gap_m: bumper to bumper now."""
+    times = np.arange(1, TRAJECTORY_POINTS + 1) * TRAJECTORY_DT_S
+    lead_rear = CAR_LENGTH_M / 2 + gap_m + (speed_mps - closing_mps) * times
+    ego_front = plan[:, 0] + CAR_LENGTH_M / 2
+    return bool(np.any((ego_front > lead_rear) & (np.abs(plan[:, 1]) < HALF_LANE_M)))
+
+
+def open_loop(policy, clip_dirs: list[Path]) -> dict:
+    """Score a policy (anything with reset/plan/layout: torch, ONNX, blind) on expert-driven clips."""
+    from e2edrive.data.clip import FUTURE_FRAMES, future_trajectory, read_clip
+
+    index = [round(h / TRAJECTORY_DT_S) - 1 for h in HORIZONS_S]
+    errors: list[np.ndarray] = []
+    overlaps, with_lead, clips = 0, 0, 0
+    cameras = tuple(getattr(policy, "cameras", ()))
+    for path in clip_dirs:
+        clip = read_clip(path)
+        s = clip.signals
+        if "expert_trajectory_m" in s or clip.meta.get("failure_replay"):
+            continue  # the expert did not drive it: no ground truth here
+        videos = {c: clip.video(c) for c in cameras}
+        n = min([clip.n_frames, *(len(v) for v in videos.values())])
+        policy.reset(int(clip.meta.get("seed", 0)))
+        clips += 1
+        for t in range(n - FUTURE_FRAMES):
+            obs = Observation({c: v[t] for c, v in videos.items()}, float(s["speed_mps"][t]), str(s["command"][t]), t)
+            trajectory, _ = policy.layout.split(policy.plan(obs))
+            truth = future_trajectory(s["x_m"], s["y_m"], s["yaw_rad"], t)
+            errors.append(np.linalg.norm(trajectory[index] - truth[index], axis=-1))
+            gap = s["lead_gap_m"][t]
+            if gap is not None and np.isfinite(gap):
+                with_lead += 1
+                overlaps += overlaps_lead(
+                    trajectory, float(s["speed_mps"][t]), float(gap), float(s["lead_closing_mps"][t])
+                )
+            if hasattr(policy, "steer_rad"):
+                policy.steer_rad = float(s["steer_rad"][t])  # what the car held: only the controller reads it
+    if not errors:
+        raise ValueError("no expert-driven frames to score open loop")
+    e = np.stack(errors)
+    return {
+        **{f"l2_{h:g}s_m": float(e[:, k].mean()) for k, h in enumerate(HORIZONS_S)},
+        "plan_overlap_rate": overlaps / len(e),
+        "frames_with_lead_car": with_lead,
+        "frames": len(e),
+        "clips": clips,
+    }
