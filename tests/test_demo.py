@@ -56,5 +56,5 @@ def test_tiny_generalist_demo_summary_holds_every_driver_per_scenario(tmp_path):
     assert [r["round"] for r in saved["dagger"]["rows"]] == [0, 0, 1, 1]
     assert "| roundabout | learned_onnx |" in (tmp_path / "report.md").read_text()
     bench = json.loads((tmp_path / "bench" / "bench.json").read_text())
-    assert set(bench["results"]) == set(DRIVERS) and bench["seeds"] == saved["eval_seeds"]
+    assert set(bench["results"]) == {*DRIVERS, "blind_baseline"} and bench["seeds"] == saved["eval_seeds"]
     assert "DAgger rounds" in (tmp_path / "report" / "index.html").read_text()

@@ -24,6 +24,9 @@ DRIVERS = ("expert", "rules", "learned_torch", "learned_onnx")
 LEADERBOARD_KEYS = ("success_rate", "route_completion", "collisions_per_100km", "mean_speed_mps")
 GENERALIST_SHARES = {"roundabout": 1.5, "intersection": 2.0, "racetrack": 1.5, "exit": 1.2}
 """More episodes where the manoeuvres are rare or hard (turns, exits, curves); highway and merge weigh 1."""
+VAL_FRACTION = 0.1
+"""The training split's held-out share (`TrainConfig.val_fraction`): open-loop scores use those clips."""
+OPEN_LOOP_CLIPS = 24
 
 
 @dataclass(frozen=True)
@@ -44,9 +47,14 @@ class GeneralistConfig:
 
 def run_generalist_demo(out: Path, config: GeneralistConfig = GeneralistConfig(), console: Console | None = None):
     from e2edrive.dagger import run_dagger
+    from e2edrive.data.build import split_of
+    from e2edrive.data.clip import list_clips
     from e2edrive.deploy.export import export_onnx
     from e2edrive.evaluate.bench import BenchConfig, bench_from_evaluations
     from e2edrive.evaluate.closed_loop import EvalConfig, evaluate
+    from e2edrive.evaluate.open_loop import open_loop
+    from e2edrive.model.blind import is_blind_dir, train_blind
+    from e2edrive.policies import make_policy
     from e2edrive.report.html import write_html_report
     from e2edrive.report.plots import plot_loss
 
@@ -63,7 +71,22 @@ def run_generalist_demo(out: Path, config: GeneralistConfig = GeneralistConfig()
     export = export_onnx(out / "run", out / "model.onnx")
     walls["export"] = time.perf_counter() - t
     evals = {"learned_torch": json.loads((out / f"round_{d.rounds}" / "eval.json").read_text())}
-    for name, policy in (("expert", "expert"), ("rules", "rules"), ("learned_onnx", str(out / "model.onnx"))):
+    # the blind baseline (ego status only) on the network's training split; its open-loop scores beside
+    # closed loop on the held-out split (`model/blind.py`, `evaluate/open_loop.py`)
+    expert_clips = list_clips(out / "expert_clips")
+    train_clips = [c for c in expert_clips if split_of(c.name, VAL_FRACTION) == "train"]
+    held_out = [c for c in expert_clips if split_of(c.name, VAL_FRACTION) == "val"][:OPEN_LOOP_CLIPS]
+    if not is_blind_dir(out / "blind"):
+        t = time.perf_counter()
+        train_blind(train_clips, out / "blind")
+        walls["train_blind"] = time.perf_counter() - t
+    drivers = (
+        ("expert", "expert"),
+        ("rules", "rules"),
+        ("learned_onnx", str(out / "model.onnx")),
+        ("blind_baseline", str(out / "blind")),
+    )
+    for name, policy in drivers:
         path = out / f"eval_{name}.json"
         if path.exists():
             evals[name] = json.loads(path.read_text())
@@ -76,14 +99,14 @@ def run_generalist_demo(out: Path, config: GeneralistConfig = GeneralistConfig()
     history = json.loads((out / "run" / "history.json").read_text())
     plot_loss(history, out / "training_loss.png")
     t = time.perf_counter()
-    specs = {
-        "expert": "expert",
-        "rules": "rules",
-        "learned_torch": str(out / "run"),
-        "learned_onnx": str(out / "model.onnx"),
-    }
+    specs = {"learned_torch": str(out / "run"), **dict(drivers)}
     bench_config = BenchConfig(tuple(specs.values()), d.scenario, d.eval_episodes, d.eval_seed, d.workers, d.overrides)
-    bench_from_evaluations(out / "bench", {k: (specs[k], evals[k]) for k in DRIVERS}, bench_config)
+    open_loop_path = out / "open_loop.json"
+    if not open_loop_path.exists():  # nothing held out (a tiny run): no open-loop scores
+        learned = ("learned_torch", "blind_baseline") if held_out else ()
+        atomic_write_json(open_loop_path, {k: open_loop(make_policy(specs[k]), held_out) for k in learned})
+    scores = json.loads(open_loop_path.read_text())
+    bench_from_evaluations(out / "bench", {k: (specs[k], evals[k]) for k in specs}, bench_config, scores)
     page = write_html_report(out, out / "report", d.workers)
     walls["report"] = time.perf_counter() - t
     scenarios = {
@@ -96,6 +119,8 @@ def run_generalist_demo(out: Path, config: GeneralistConfig = GeneralistConfig()
         "eval_seeds": list(range(d.eval_seed, d.eval_seed + d.eval_episodes)),
         "scenarios": scenarios,
         "mean": {driver: evals[driver]["mean"] for driver in DRIVERS},
+        "blind_baseline": {name: _strip(m) for name, m in evals["blind_baseline"]["scenarios"].items()},
+        "open_loop": scores,
         "targets": targets(scenarios),
         "dagger": {k: dagger[k] for k in ("rows", "stability", "stable", "band")},
         "onnx_parity_max_abs_error": export["max_abs_error"],

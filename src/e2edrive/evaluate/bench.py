@@ -245,7 +245,9 @@ def _results(rows: list[dict], keys: dict[str, str], names: list[str]) -> dict:
     }
 
 
-def bench_from_evaluations(out: Path, evaluations: dict[str, tuple[str, dict]], config: BenchConfig) -> dict:
+def bench_from_evaluations(
+    out: Path, evaluations: dict[str, tuple[str, dict]], config: BenchConfig, open_loop: dict | None = None
+) -> dict:
     """A bench directory (episodes.jsonl, bench.json) from closed-loop evaluations already driven on config's
     scenarios and seeds (`evaluate` results by policy key: (spec, result)), so a demo's evaluations feed the
     same leaderboard and report without driving again."""
@@ -272,5 +274,7 @@ def bench_from_evaluations(out: Path, evaluations: dict[str, tuple[str, dict]], 
         "wall_s": 0.0,
         "wall_s_per_policy": {},
     }
+    if open_loop:
+        bench["open_loop"] = open_loop
     atomic_write_json(out / BENCH, bench)
     return bench
