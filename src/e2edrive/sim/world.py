@@ -179,8 +179,8 @@ class World:
         if self.scenario.tow_wrecks_after_s is not None:
             self._tow_wrecks()
         goal = self.scenario.arrived
-        self.arrived = self.arrived or (
-            goal is not None and not self.ego.crashed and goal(self.env.unwrapped, self.ego)
+        self.arrived = self.arrived or (  # off the road past the goal is not arriving (nor 100 % of the route)
+            goal is not None and not self.ego.crashed and self.ego.on_road and goal(self.env.unwrapped, self.ego)
         )
         if self.progress is not None and not self.arrived:
             self.progress.update(self.ego.lane_index, self.ego.position)

@@ -42,6 +42,9 @@ FIT_AFTER_FRACTION = 0.1
 """The step count is fitted to the budget once, after min(FIT_AFTER_S, FIT_AFTER_FRACTION x budget) of
 training (and at least FIT_MIN_STEPS steps), from the step rate since warm-up: measured late enough to fill
 the budget (a fit after 30 steps left a 12-minute budget a third unused)."""
+OVERRUN_FACTOR = 1.05
+"""Training stops at this multiple of its time budget whatever the fitted step count (the schedule then ends a
+little early rather than the run late)."""
 FIT_MIN_STEPS = 30
 FIT_WARMUP_STEPS = 10
 RESUMABLE_KEYS = ("minutes", "max_steps", "workers", "log_every", "save_every", "keep_checkpoints", "device")
@@ -294,6 +297,12 @@ def _train(data: list[Path], run_dir: Path, config: TrainConfig, progress: bool,
                 decided = broadcast_int(decided, d)
                 if decided:
                     total, fitted = decided, True
+                    bar.update(task, total=total)
+            elif budget_s is not None and step % FIT_CHECK_EVERY == 0:
+                # a machine that slows down after the fit (other work on its cores) must not overrun the budget
+                over = d.is_main and time.perf_counter() - t0 > OVERRUN_FACTOR * budget_s
+                if broadcast_int(int(over), d):
+                    total = step
                     bar.update(task, total=total)
             if step % config.log_every == 0 or step == total:
                 now = time.perf_counter()
