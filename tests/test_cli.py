@@ -69,6 +69,9 @@ def test_a_file_that_is_not_what_it_claims_is_a_user_error(tmp_path):
     fake.write_text("not a model")
     r, _ = _e2edrive("drive", "--model", str(fake), "--source", str(REAL / "udacity_solidWhiteRight.mp4"))
     assert r.returncode == 2 and "is not a loadable ONNX model" in r.stderr, r.stderr
+    r, _ = _e2edrive("bench-drive", "--policies", f"expert,{fake}", "--out", str(tmp_path / "bench"))
+    assert r.returncode == 2 and "is not a loadable ONNX model" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) <= 2 and not (tmp_path / "bench").exists(), "nothing half-written"
     video = tmp_path / "clip.mp4"
     video.write_text("not a video")
     r, _ = _e2edrive("drive", "--model", str(fake), "--source", str(video))

@@ -61,6 +61,9 @@ def test_bench_resumes_and_scores_every_policy_on_the_same_seeds(tmp_path, untra
     for key in ("collisions_per_100km", "offroads_per_100km", "p95_abs_jerk_mps3", "p95_abs_lateral_accel_mps2"):
         assert key in expert
     assert json.loads((tmp_path / BENCH).read_text())["seeds"] == [100_000, 100_001]
+    runtime = bench["results"]["model.onnx"]["highway"]
+    assert runtime["monitor_interventions_per_100km"] >= 0, "a runtime policy drives through the safety monitor"
+    assert "monitor_interventions_per_100km" not in expert
     with open(tmp_path / EPISODES, "a") as f:
         f.write('{"policy": "expert", "scen')  # a line cut by a kill
     again = bench_drive(config, tmp_path, progress=False)
@@ -87,6 +90,9 @@ def test_failed_episodes_are_kept_as_clips_that_replay_with_their_plans(tmp_path
     clip = read_clip(tmp_path / "failures" / "model.onnx" / f"highway-{failed[0]:06d}")
     assert clip.meta["reproduced"] and not clip.meta["success"]
     assert all(p is not None and len(p) == 12 for p in clip.signals["policy_trajectory_m"])
+    from e2edrive.data.catalog import build_index
+
+    assert build_index(tmp_path / "failures" / "model.onnx")["clips"] == len(failed), "indexed like any clip"
     info = render_replay(clip.path, tmp_path / "replay.mp4")
     assert info["frames"] == clip.n_frames and info["policy_plans"] == clip.n_frames and info["inset"]
     from e2edrive.data.clip import read_video

@@ -12,6 +12,8 @@ style); the world detects these infractions:
     leaving the road          0.65   (the episode ends)
     route deviation           0.70   (left the planned route's roads; the episode ends)
     timeout                   0.70   (a scenario with a goal, not reached in time)
+
+Runtime policies (.onnx) drive as in the car, through the safety monitor, whose interventions are counted.
 """
 
 from __future__ import annotations
@@ -114,7 +116,23 @@ def score(rows: list[dict], has_goal: bool) -> dict:
         "p95_abs_jerk_mps3": _mean_of(rows, "p95_abs_jerk_mps3"),
         "p95_abs_lateral_accel_mps2": _mean_of(rows, "p95_abs_lateral_accel_mps2"),
         "wall_s_per_episode": _mean_of(rows, "wall_s"),
+        **_interventions(rows, km),
         "failed_seeds": [r["seed"] for r in rows if not r["success"]],
+    }
+
+
+def _interventions(rows: list[dict], km: float) -> dict:
+    """The safety monitor's interventions (runtime policies only): per 100 km in all and per step by reason."""
+    if not any("monitor_interventions" in r for r in rows):
+        return {}
+    counts: dict[str, int] = {}
+    for r in rows:
+        for reason, n in r.get("monitor_interventions", {}).items():
+            counts[reason] = counts.get(reason, 0) + n
+    steps = max(1, sum(r["steps"] for r in rows))
+    return {
+        "monitor_interventions_per_100km": sum(counts.values()) / km * 100.0,
+        "monitor_intervention_share_by_reason": {k: v / steps for k, v in sorted(counts.items())},
     }
 
 
@@ -134,6 +152,44 @@ def policy_keys(specs: tuple[str, ...]) -> dict[str, str]:
             key, i = f"{base}#{i}", i + 1
         keys[key] = spec
     return keys
+
+
+class MonitoredPolicy:
+    """A runtime policy (an .onnx model) driven as in the car: its commands pass the in-car safety monitor
+    (`deploy/runtime/monitor.py`) with a radar view of the car ahead, and the monitor's interventions are counted
+    by reason. Privileged only to read that radar; the model itself sees what it always sees."""
+
+    privileged = True
+
+    def __init__(self, inner) -> None:
+        from e2edrive.deploy.runtime.monitor import SafetyMonitor
+
+        self.inner = inner
+        self.monitor = SafetyMonitor()
+        self.interventions: dict[str, int] = {}
+
+    def reset(self, seed: int) -> None:
+        self.inner.reset(seed)
+        self.monitor.reset()
+        self.interventions = {}
+
+    def act(self, observation):
+        from e2edrive.core.policy import Observation
+        from e2edrive.deploy.runtime.monitor import LeadEstimate
+
+        world = observation.state
+        command = self.inner.act(Observation(observation.frames, observation.speed_mps, observation.command, 0.0))
+        lead = world.lead()
+        radar = None if lead is None else LeadEstimate(distance_m=lead[0], closing_speed_mps=lead[1])
+        out = self.monitor.filter(command, world.dt_s, radar)
+        for reason in out.interventions:
+            self.interventions[reason] = self.interventions.get(reason, 0) + 1
+        if hasattr(self.inner, "steer_rad"):
+            self.inner.steer_rad = out.action.steer_rad  # what the car holds
+        return out.action
+
+    def __getattr__(self, name: str):  # last_plan, layout, cameras of the model
+        return getattr(self.inner, name)
 
 
 def _init(config: BenchConfig) -> None:
@@ -156,9 +212,13 @@ def _run(item: tuple[str, str, int]) -> dict:
         rig = next(iter(worlds.values())).rig if worlds else None
         worlds[name] = World(get_scenario(name), _WORKER["config"].overrides, _WORKER["cameras"], rig=rig)
     if spec not in policies:
-        policies[spec] = make_policy(spec)
+        policy = make_policy(spec)
+        policies[spec] = MonitoredPolicy(policy) if spec.endswith(".onnx") else policy
+    policy = policies[spec]
     t = time.perf_counter()
-    row = run_episode(worlds[name], policies[spec], seed).row()
+    row = run_episode(worlds[name], policy, seed).row()
+    if isinstance(policy, MonitoredPolicy):
+        row["monitor_interventions"] = dict(policy.interventions)
     return {"policy": spec, "scenario": name, **row, "wall_s": time.perf_counter() - t}
 
 

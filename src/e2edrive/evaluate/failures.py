@@ -31,8 +31,10 @@ def _record(item: tuple[str, str, str, int, dict]) -> dict:
 
     spec, key, scenario, seed, original = item
     policies = _WORKER["policies"]
-    if spec not in policies:
-        policies[spec] = make_policy(spec)
+    if spec not in policies:  # as the benchmark drove it: a runtime policy through the safety monitor
+        from e2edrive.evaluate.bench import MonitoredPolicy
+
+        policies[spec] = MonitoredPolicy(make_policy(spec)) if spec.endswith(".onnx") else make_policy(spec)
     policy = policies[spec]
     cameras = rig_cameras(policy_cameras(spec)) or (FRONT,)  # privileged drivers are filmed from the front
     worlds = _WORKER["worlds"]

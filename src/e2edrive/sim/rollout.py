@@ -114,6 +114,8 @@ def run_episode(
                 expert_drives = bool(mix.random() < expert_share)
             command = label if expert_drives else command
         applied, perturbed = perturber(command) if perturber else (command, False)
+        if dagger and hasattr(driver, "steer_rad"):  # the learner's controller starts from what the car holds
+            driver.steer_rad = applied.clipped().steer_rad
         if recorder is not None:
             extra = {}
             if dagger and relabel_every_steps > 0:
