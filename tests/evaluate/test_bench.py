@@ -79,20 +79,21 @@ def test_unknown_policy_or_scenario_is_refused_before_driving():
         BenchConfig(("expert",), "moon")
 
 
-def test_failed_episodes_are_kept_as_clips_that_replay_with_their_plans(tmp_path, untrained_onnx):
+def test_failed_episodes_are_kept_as_clips_that_replay_with_their_plans(tmp_path, untrained_run):
     from e2edrive.data.clip import read_clip
     from e2edrive.report.replay import render_replay
 
-    bench = bench_drive(BenchConfig((str(untrained_onnx),), "highway", 2, 100_000, 1, SHORT), tmp_path, progress=False)
-    failed = bench["results"]["model.onnx"]["highway"]["failed_seeds"]
+    bench = bench_drive(BenchConfig((str(untrained_run),), "highway", 2, 100_000, 1, SHORT), tmp_path, progress=False)
+    key = untrained_run.name
+    failed = bench["results"][key]["highway"]["failed_seeds"]
     assert failed, "an untrained network fails"
     assert [f["seed"] for f in bench["failures"]] == failed
-    clip = read_clip(tmp_path / "failures" / "model.onnx" / f"highway-{failed[0]:06d}")
+    clip = read_clip(tmp_path / "failures" / key / f"highway-{failed[0]:06d}")
     assert clip.meta["reproduced"] and not clip.meta["success"]
     assert all(p is not None and len(p) == 12 for p in clip.signals["policy_trajectory_m"])
     from e2edrive.data.catalog import build_index
 
-    assert build_index(tmp_path / "failures" / "model.onnx")["clips"] == len(failed), "indexed like any clip"
+    assert build_index(tmp_path / "failures" / key)["clips"] == len(failed), "indexed like any clip"
     info = render_replay(clip.path, tmp_path / "replay.mp4")
     assert info["frames"] == clip.n_frames and info["policy_plans"] == clip.n_frames and info["inset"]
     from e2edrive.data.clip import read_video

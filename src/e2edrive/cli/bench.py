@@ -12,6 +12,7 @@ from rich.table import Table
 from e2edrive.cli import app, console, set_option
 from e2edrive.core.errors import UserError
 from e2edrive.evaluate.bench import BENCH, BenchConfig
+from e2edrive.report.tables import LEADERBOARD_HEADER, OPEN_LOOP_HEADER, leaderboard_rows, open_loop_rows
 
 
 @app.command("bench-drive")
@@ -50,34 +51,9 @@ def bench_drive_cmd(
         open_loop_clips,
     )
     bench = bench_drive(config, out, engine=engine)
-    table = Table(
-        "policy",
-        "scenario",
-        "success (95 % CI)",
-        "driving score",
-        "route",
-        "coll/100km",
-        "off/100km",
-        "m/s",
-        "p95 |jerk|",
-        "p95 |lat acc|",
-        title=f"bench-drive: {len(bench['seeds'])} seeds from {seed}",
-    )
-    for key, per in bench["results"].items():
-        for name, m in per.items():
-            lo, hi = m["success_ci95"]
-            table.add_row(
-                key,
-                name,
-                f"{m['success_rate']:.2f} ({lo:.2f}–{hi:.2f})",
-                f"{m['driving_score']:.3f}",
-                f"{m['route_completion']:.3f}",
-                f"{m['collisions_per_100km']:.0f}",
-                f"{m['offroads_per_100km']:.0f}",
-                f"{m['mean_speed_mps']:.1f}",
-                "n/a" if m["p95_abs_jerk_mps3"] is None else f"{m['p95_abs_jerk_mps3']:.1f}",
-                "n/a" if m["p95_abs_lateral_accel_mps2"] is None else f"{m['p95_abs_lateral_accel_mps2']:.2f}",
-            )
+    table = Table(*LEADERBOARD_HEADER, title=f"bench-drive: {len(bench['seeds'])} seeds from {seed}")
+    for row in leaderboard_rows(bench):
+        table.add_row(*row)
     console.print(table)
     if "open_loop" in bench:
         console.print(open_loop_table(bench))
@@ -135,27 +111,9 @@ def view_cmd(
 
 def open_loop_table(bench: dict) -> Table:
     """Open-loop scores beside the closed-loop means over the scenarios: where a blind baseline's trap shows."""
-    table = Table(
-        "policy",
-        "L2 1 s (m)",
-        "L2 2 s (m)",
-        "L2 3 s (m)",
-        "plan overlaps",
-        "closed-loop success",
-        "driving score",
-        title="open loop (held-out clips) beside closed loop (mean over scenarios)",
-    )
-    for key, m in bench["open_loop"].items():
-        per = bench["results"][key].values()
-        table.add_row(
-            key,
-            f"{m['l2_1s_m']:.2f}",
-            f"{m['l2_2s_m']:.2f}",
-            f"{m['l2_3s_m']:.2f}",
-            f"{m['plan_overlap_rate']:.3f}",
-            f"{sum(r['success_rate'] for r in per) / len(per):.2f}",
-            f"{sum(r['driving_score'] for r in per) / len(per):.3f}",
-        )
+    table = Table(*OPEN_LOOP_HEADER, title="open loop (held-out clips) beside closed loop (mean over scenarios)")
+    for row in open_loop_rows(bench):
+        table.add_row(*row)
     return table
 
 

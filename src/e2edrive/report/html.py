@@ -21,6 +21,7 @@ from pathlib import Path
 
 from e2edrive.core.errors import UserError
 from e2edrive.core.files import temp_path
+from e2edrive.report.tables import LEADERBOARD_HEADER, OPEN_LOOP_HEADER, leaderboard_rows, open_loop_rows
 
 PACKAGES = ("e2edrive", "numpy", "torch", "onnxruntime", "highway-env", "panda3d", "gymnasium", "av", "pyarrow")
 MEDIA_CHECK_ID = "media-check"
@@ -135,10 +136,6 @@ def _dagger_plot(rows: list[dict], out_png: Path) -> None:
     plt.close(fig)
 
 
-def _fmt(value: float | None, digits: int) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
-
-
 def _table(header: list[str], rows: list[list]) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
@@ -206,44 +203,15 @@ def write_html_report(source: Path, out: Path, workers: int = 2, drives: bool = 
             f"{seeds[0]}..{seeds[-1]} ({len(seeds)} per scenario). Driving score = route completion x the product of "
             f"infraction penalties {html.escape(json.dumps(bench['penalties']))}.</p>"
         )
-        rows = []
-        for key, per in bench["results"].items():
-            for name, m in per.items():
-                lo, hi = m["success_ci95"]
-                rows.append(
-                    [
-                        key,
-                        name,
-                        f"{m['success_rate']:.2f} ({lo:.2f}-{hi:.2f})",
-                        f"{m['driving_score']:.3f}",
-                        f"{m['route_completion']:.3f}",
-                        f"{m['collisions_per_100km']:.0f}",
-                        f"{m['offroads_per_100km']:.0f}",
-                        f"{m['mean_speed_mps']:.1f}",
-                        _fmt(m["p95_abs_jerk_mps3"], 1),
-                        _fmt(m["p95_abs_lateral_accel_mps2"], 2),
-                        ", ".join(map(str, m["failed_seeds"][:8])) + (" ..." if len(m["failed_seeds"]) > 8 else ""),
-                    ]
-                )
-        header = ["policy", "scenario", "success (95 % CI)", "driving score", "route completion", "collisions/100 km"]
-        header += ["off-road/100 km", "mean speed m/s", "p95 |jerk| m/s3", "p95 |lat. acc.| m/s2", "failed seeds"]
-        parts += ["<h2>Leaderboard</h2>", _table(header, rows).replace("<table>", '<table id="leaderboard">', 1)]
+        table = _table(list(LEADERBOARD_HEADER), leaderboard_rows(bench))
+        parts += ["<h2>Leaderboard</h2>", table.replace("<table>", '<table id="leaderboard">', 1)]
         if "open_loop" in bench:
-            ol_rows = []
-            for key, m in bench["open_loop"].items():
-                per = list(bench["results"][key].values())
-                ol_rows.append(
-                    [key, f"{m['l2_1s_m']:.2f}", f"{m['l2_2s_m']:.2f}", f"{m['l2_3s_m']:.2f}"]
-                    + [f"{m['plan_overlap_rate']:.3f}", f"{sum(r['success_rate'] for r in per) / len(per):.2f}"]
-                    + [f"{sum(r['driving_score'] for r in per) / len(per):.3f}"]
-                )
-            header = ["policy", "L2 1 s m", "L2 2 s m", "L2 3 s m", "plan overlaps", "closed-loop success"]
             parts += [
                 "<h2>Open loop beside closed loop</h2>",
                 f"<p>Open loop on {next(iter(bench['open_loop'].values()))['clips']} held-out expert clips; closed "
                 "loop: mean over the scenarios. A blind baseline (ego status only) can score well open loop and "
                 "still fail closed loop.</p>",
-                _table([*header, "driving score"], ol_rows),
+                _table(list(OPEN_LOOP_HEADER), open_loop_rows(bench)),
             ]
         _bars(bench, tmp / "bars.png")
         parts += ["<h2>Per scenario</h2>", '<img src="bars.png" alt="success and driving score per scenario">']

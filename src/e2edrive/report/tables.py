@@ -47,3 +47,69 @@ def plan_tables(result: dict) -> list[Table]:
         f"{result['car_headroom']:,.0f}x of {cfg['car_tops']:g} TOPS at {cfg['car_utilisation']:.0%}",
     )
     return [table, out]
+
+
+LEADERBOARD_HEADER = (
+    "policy",
+    "scenario",
+    "success (95 % CI)",
+    "driving score",
+    "route completion",
+    "collisions/100 km",
+    "off-road/100 km",
+    "mean speed m/s",
+    "p95 |jerk| m/s3",
+    "p95 |lat. acc.| m/s2",
+    "failed seeds",
+)
+OPEN_LOOP_HEADER = (
+    "policy",
+    "L2 1 s m",
+    "L2 2 s m",
+    "L2 3 s m",
+    "plan overlaps",
+    "closed-loop success",
+    "driving score",
+)
+
+
+def _fmt(value: float | None, digits: int) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def leaderboard_rows(bench: dict) -> list[list[str]]:
+    """One row per policy x scenario of a bench.json (`evaluate/bench.py`), as LEADERBOARD_HEADER names them."""
+    rows = []
+    for key, per in bench["results"].items():
+        for name, m in per.items():
+            lo, hi = m["success_ci95"]
+            failed = m["failed_seeds"]
+            rows.append(
+                [
+                    key,
+                    name,
+                    f"{m['success_rate']:.2f} ({lo:.2f}-{hi:.2f})",
+                    f"{m['driving_score']:.3f}",
+                    f"{m['route_completion']:.3f}",
+                    f"{m['collisions_per_100km']:.0f}",
+                    f"{m['offroads_per_100km']:.0f}",
+                    f"{m['mean_speed_mps']:.1f}",
+                    _fmt(m["p95_abs_jerk_mps3"], 1),
+                    _fmt(m["p95_abs_lateral_accel_mps2"], 2),
+                    ", ".join(map(str, failed[:8])) + (" ..." if len(failed) > 8 else ""),
+                ]
+            )
+    return rows
+
+
+def open_loop_rows(bench: dict) -> list[list[str]]:
+    """Open-loop scores beside the closed-loop means over the scenarios, as OPEN_LOOP_HEADER names them."""
+    rows = []
+    for key, m in bench.get("open_loop", {}).items():
+        per = list(bench["results"][key].values())
+        rows.append(
+            [key, f"{m['l2_1s_m']:.2f}", f"{m['l2_2s_m']:.2f}", f"{m['l2_3s_m']:.2f}", f"{m['plan_overlap_rate']:.3f}"]
+            + [f"{sum(r['success_rate'] for r in per) / len(per):.2f}"]
+            + [f"{sum(r['driving_score'] for r in per) / len(per):.3f}"]
+        )
+    return rows
