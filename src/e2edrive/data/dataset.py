@@ -161,7 +161,13 @@ class ClipDataset(torch.utils.data.Dataset):
             if problem:
                 warnings.warn(f"skipping clip {clip_path.name}: {problem}", stacklevel=2)
                 continue
-            if clip.meta.get("expert_crashed") and not config.include_crashed:
+            # an expert that crashed taught nothing; a learner that crashed is what DAgger is for (its frames
+            # whose expert plan ran into the crash have no plan, so they are no samples)
+            if (
+                clip.meta.get("expert_crashed")
+                and not config.include_crashed
+                and "expert_trajectory_m" not in clip.signals
+            ):
                 continue
             lacking = [c for c in config.cameras if not (clip_path / f"{c}.mp4").exists()]
             if lacking:
