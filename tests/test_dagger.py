@@ -67,3 +67,10 @@ def test_overlapping_seeds_are_refused():
 
     with pytest.raises(UserError):
         DaggerConfig(expert_episodes=200_000)
+
+
+def test_dagger_from_a_given_model_scores_it_as_round_0(untrained_run, tiny_clips, tmp_path):
+    config = DaggerConfig(**{**TINY, "rounds": 0})
+    summary = run_dagger(tmp_path, config, data=tiny_clips, init=untrained_run)
+    assert [r["round"] for r in summary["rows"]] == [0] and (tmp_path / "round_0" / "eval.json").exists()
+    assert (tmp_path / "run" / "model.safetensors").exists(), "the given model is the result of zero rounds"

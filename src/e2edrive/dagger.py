@@ -199,6 +199,7 @@ def run_dagger(
             ),
             label=f"round {r}",
         )
+        path.parent.mkdir(parents=True, exist_ok=True)  # round 0 of a given --init has no directory of its own
         atomic_write_json(path, result)
         return result
 
