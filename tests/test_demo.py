@@ -50,7 +50,7 @@ def test_tiny_generalist_demo_summary_holds_every_driver_per_scenario(tmp_path):
     for name, drivers in saved["scenarios"].items():
         assert set(drivers) == set(DRIVERS)
         for metrics in drivers.values():
-            assert metrics["seeds"] == saved["eval_seeds"] and 0 <= metrics["success_rate"] <= 1
+            assert metrics["seeds"] == saved["eval_seeds"] and metrics["episodes_count"] == 2
         assert set(saved["targets"][name]) >= {"success_vs_expert", "success_vs_rules", "met"}
     assert (tmp_path / "run" / "model.safetensors").exists() and saved["run"] == str(tmp_path / "run")
     assert [r["round"] for r in saved["dagger"]["rows"]] == [0, 0, 1, 1]

@@ -222,7 +222,8 @@ def _run(item: tuple[str, str, int]) -> dict:
     return {"policy": spec, "scenario": name, **row, "wall_s": time.perf_counter() - t}
 
 
-def _read_done(path: Path) -> list[dict]:
+def read_episodes(path: Path) -> list[dict]:
+    """The episode rows of an episodes.jsonl (a line cut by a kill is skipped: that episode is driven again)."""
     rows = []
     if path.exists():
         for line in path.read_text().splitlines():
@@ -242,7 +243,8 @@ def bench_drive(config: BenchConfig, out: Path, progress: bool = True, engine: s
     names = scenario_names(config.scenario)
     seeds = range(config.seed, config.seed + config.episodes)
     wanted = [(p, n, s) for p in config.policies for n in names for s in seeds]
-    rows = [r for r in _read_done(out / EPISODES) if (r["policy"], r["scenario"], r["seed"]) in set(wanted)]
+    wanted_set = set(wanted)
+    rows = [r for r in read_episodes(out / EPISODES) if (r["policy"], r["scenario"], r["seed"]) in wanted_set]
     done = {(r["policy"], r["scenario"], r["seed"]) for r in rows}
     todo = [item for item in wanted if item not in done]
     t0 = time.perf_counter()

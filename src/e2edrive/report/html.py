@@ -155,13 +155,13 @@ def _environment() -> dict:
 def _drives(found: dict, tmp: Path, workers: int) -> list[tuple[str, str, str]]:
     """Best and worst drive of every policy (by driving score, then seed), driven again, recorded and rendered:
     (policy key, 'best'/'worst' + scenario and seed, relative video path)."""
-    from e2edrive.evaluate.bench import EPISODES, driving_score
+    from e2edrive.evaluate.bench import EPISODES, driving_score, read_episodes
     from e2edrive.evaluate.failures import record_episodes
     from e2edrive.report.replay import render_replay
     from e2edrive.sim.scenarios import get_scenario
 
     bench, bench_dir = found["bench"], found["bench_dir"]
-    rows = [json.loads(line) for line in (bench_dir / EPISODES).read_text().splitlines() if line.endswith("}")]
+    rows = read_episodes(bench_dir / EPISODES)
     items = []
     for key, spec in bench["policies"].items():
         mine = [r for r in rows if r["policy"] == spec and r["scenario"] in bench["scenarios"]]
