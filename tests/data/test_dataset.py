@@ -89,12 +89,28 @@ def test_several_directories_and_a_camera_the_data_lacks(tiny_clips, tmp_path):
         ClipDataset(tiny_clips, DatasetConfig("all", cameras=("front", "left")))
 
 
-def test_balanced_weights_give_each_scenario_and_command_the_same_share(tiny_clips):
+def _shares(w: np.ndarray, keys: np.ndarray, within: np.ndarray) -> list[tuple[float, float]]:
+    """(share of its group, sqrt-balanced share expected) for every key of every group."""
+    out = []
+    for group in np.unique(within):
+        counts = {k: np.sum((within == group) & (keys == k)) for k in np.unique(keys[within == group])}
+        total = w[within == group].sum()
+        root = sum(np.sqrt(n) for n in counts.values())
+        out += [(w[(within == group) & (keys == k)].sum() / total, np.sqrt(n) / root) for k, n in counts.items()]
+    return out
+
+
+def test_balanced_weights_give_each_scenario_the_same_share_and_lift_rare_commands_and_bends(tiny_clips):
     ds = ClipDataset(tiny_clips, DatasetConfig("all"))
     w = ds.balanced_weights().numpy()
-    keys = ds.sample_scenarios * io.N_COMMANDS + ds.sample_commands
-    shares = {k: w[keys == k].sum() for k in np.unique(keys)}
-    assert np.allclose(list(shares.values()), 1.0)
+    scenario = ds.sample_scenarios
+    assert np.allclose([w[scenario == s].sum() for s in np.unique(scenario)], 1.0)
+    pairs = scenario * io.N_COMMANDS + ds.sample_commands
+    bins = pairs * 10 + ds.sample_bends
+    for share, expected in _shares(w, pairs, scenario) + _shares(w, bins, pairs):
+        assert share == pytest.approx(expected)
+    ds._columns["trajectory"][:2, -1] = [[20.0, 0.5], [10.0, 10.0]]  # ~1.4° and 45° to the left
+    assert ds.sample_bends[:2].tolist() == [3, 6]
 
 
 def test_reading_frames_maps_nothing_so_memory_does_not_grow_with_the_data(tiny_clips):

@@ -39,6 +39,17 @@ def test_turn_is_given_through_the_junction_then_follow_on_the_road_out():
     assert all(c == "follow" for c, road, _ in frames if road == ("il1", "o1"))
 
 
+def test_roundabout_exit_is_announced_past_the_exit_before_it():
+    """The ring passes the east exit before the route's north one: a driver that cannot count exits is told
+    "exit" only once the east one is behind it, and keeps it until it has left."""
+    world, frames = _commands_along_the_drive("roundabout", 0, {})
+    assert world.success()
+    assert _changes(frames) == ["follow", "exit"]
+    roads = {road: {c for c, r, _ in frames if r == road} for _, road, _ in frames}
+    assert roads[("se", "ex")] == {"follow"}  # before the east exit's fork
+    assert roads[("ex", "ee")] == {"exit"} and roads[("nx", "nxs")] == {"exit"}
+
+
 def test_command_waits_for_the_lead_distance_and_never_flickers_back():
     world = World(get_scenario("intersection"), cameras=())
     world.reset(0)

@@ -96,7 +96,9 @@ def train_cmd(
     context: str = typer.Option(
         ",".join(map(str, ModelConfig().context_offsets_frames)), help="Context frames relative to now, e.g. -4,-2,0."
     ),
-    balance: bool = typer.Option(TrainConfig.balance, help="Sample every scenario x command pair equally."),
+    balance: bool = typer.Option(
+        TrainConfig.balance, help="Sample every scenario equally, lifting its rarer commands and bends."
+    ),
     init: Path | None = typer.Option(None, help="Start from this run's weights (fine-tuning; its network config)."),
     save_every: int = typer.Option(TrainConfig.save_every, help="Steps between checkpoints (RUN/checkpoints/)."),
     workers: int = typer.Option(TrainConfig.workers, help="DataLoader worker processes reading frames."),

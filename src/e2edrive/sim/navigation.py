@@ -1,8 +1,11 @@
 """Navigation: the ego's route through a highway-env road network and the command it gives each frame.
 
 Like a navigation prompt (openpilot's "desire", CARLA's RoadOption), the command is `follow` on open road and
-names the manoeuvre (`left` / `straight` / `right` through a junction, `exit`) from COMMAND_LEAD_M before the
-route's first fork until the car has driven out of the road that leaves its last fork.
+names the manoeuvre (`left` / `straight` / `right` through a junction, `exit`) where the route leaves its road:
+from COMMAND_LEAD_M before the route's last fork until the car has driven out of the road that leaves it. At
+the route's earlier forks the route keeps to its road (a roundabout's ring past the exits it does not take), so
+the command stays `follow` until the car has passed them: "take the exit" comes after the exit before it, as a
+sat-nav says it, and a driver without a map or a memory can tell which exit is meant.
 """
 
 from __future__ import annotations
@@ -77,8 +80,11 @@ class Navigation:
         self.lengths_m = [_lane(network, index).length for index in self.route]
         """Length of each route lane (lane 0 of a road whose lane the route leaves open)."""
         forks = [k for k, (_, b, _) in enumerate(self.route[:-1]) if is_fork(network, b)]
-        self._first_fork = forks[0] if forks else None
-        """Route index of the lane that ends at the first fork (None: no choice anywhere on the route)."""
+        self._fork = forks[-1] if forks else None
+        """Route index of the lane that ends at the route's last fork, where it leaves its road (None: no choice
+        anywhere on the route)."""
+        self._passed = forks[-2] if len(forks) > 1 else -1
+        """Route index of the lane ending at the fork before it: the command waits until the car is past it."""
         self._junction_end = forks[-1] + 1 if forks else len(self.route)
         """Route index of the lane leaving the last fork: past it the car is out of the junction."""
         self._progress = 0
@@ -90,12 +96,14 @@ class Navigation:
         k = self._locate(lane_index)
         if k > self._junction_end:
             return FOLLOW
-        if self._first_fork is None or k > self._first_fork:
+        if self._fork is None or k > self._fork:
             return self.junction_command
+        if k <= self._passed:
+            return FOLLOW
         on_route = self.route[k][:2] == tuple(lane_index[:2])
         lane = self.network.get_lane(lane_index) if on_route else _lane(self.network, self.route[k])
         s_now, _ = lane.local_coordinates(position)
-        later_m = sum(self.lengths_m[k + 1 : self._first_fork + 1])
+        later_m = sum(self.lengths_m[k + 1 : self._fork + 1])
         to_fork_m = max(lane.length - s_now, 0.0) + later_m
         return self.junction_command if to_fork_m <= COMMAND_LEAD_M else FOLLOW
 

@@ -85,7 +85,11 @@ class Scenario:
     env_config: dict[str, Any] = field(default_factory=dict)
     duration_s: float = 30.0
     command: str | None = "follow"
-    """Navigation command for the whole route; None derives left/straight/right from the route's turn."""
+    """Navigation command where the route leaves its road (`sim/navigation.py`); None derives left/straight/right
+    from the route's turn."""
+    pin_lanes: bool = False
+    """The goal is reached from one lane (an exit): the route names each road's lane that leads to it and the
+    expert heads for those lanes (`sim/navigation.pin_route_lanes`)."""
     destination: str | None = None
     """Road-network node the ego's route leads to (roundabout, junction, exit); None = follow the road."""
     arrived: Callable[[Any, Any], bool] | None = None
@@ -137,6 +141,7 @@ SCENARIOS: dict[str, Scenario] = {
         env_config={"lanes_count": 4, **EXIT_TRAFFIC},
         duration_s=40.0,
         command="exit",
+        pin_lanes=True,
         destination="exit",
         arrived=_took_exit,
         variation=Variation(vehicles_density=(0.8, 1.2), vehicles_count=(15, 25), ego_speed_mps=(20.0, 26.0)),
@@ -145,7 +150,7 @@ SCENARIOS: dict[str, Scenario] = {
         name="roundabout",
         env_class=RoundaboutScenarioEnv,
         duration_s=20.0,
-        command=None,
+        command="exit",  # the sat-nav's "take the exit", given past the exit before it
         destination=ROUNDABOUT_DESTINATION,
         arrived=_left_roundabout,
         expert=ROUNDABOUT_EXPERT,

@@ -144,7 +144,7 @@ class World:
         self.navigation = None
         if self.scenario.destination is not None:
             ego.plan_route_to(self.scenario.destination)
-            if self.scenario.command == "exit":  # an exit is reached from one lane: head for it
+            if self.scenario.pin_lanes:
                 ego.route = pin_route_lanes(network, ego.route)
             junction_command = self.scenario.command or turn_command(network, ego.route, ego.heading)
             self.navigation = Navigation(network, ego.route, junction_command)

@@ -34,8 +34,8 @@ class TrainConfig:
     workers: int = 1
     """DataLoader worker processes reading frames from disk (0: read in the training process)."""
     balance: bool = False
-    """Sample every scenario x command pair equally (plain clip directories; a built dataset brings its own
-    weights, which are always honoured)."""
+    """Sample every scenario equally, lifting its rarer commands and bends (`ClipDataset.balanced_weights`; plain
+    clip directories: a built dataset brings its own weights, which are always honoured)."""
     source_shares: tuple[float, ...] = ()
     """Share of every batch per data directory, in the order given (empty: by sample count). DAgger pools the
     expert's data with the rounds' on-policy data this way, so corrections do not crowd out the expert."""
