@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from e2edrive.dagger import DaggerConfig, rows_of, run_dagger, stability
+from e2edrive.dagger import DaggerConfig, failure_rates, focus_shares, rows_of, run_dagger, stability
 from e2edrive.data.clip import list_clips, read_clip
 from tests.conftest import SHORT
 
@@ -28,18 +28,33 @@ def test_tiny_dagger_rounds_rows_and_resume(tmp_path):
     for key in ("success_rate", "route_completion", "collisions_per_100km", "mean_speed_mps", "samples_per_s"):
         assert all(key in r for r in rows)
     clips = list_clips(tmp_path / "round_1" / "clips")
-    assert [c.name for c in clips] == ["highway-310000", "highway-310001"], "new seeds, never training or eval"
+    assert [c.name for c in clips] == ["highway-310000"], "new seeds, never training or eval"
+    focused = list_clips(tmp_path / "round_1" / "focus_clips")  # the other half, where the first half failed
+    assert [c.name for c in focused] == ["highway-315000"]
+    assert [(f["round"], f["episodes"]) for f in summary["focus_shares"]] == [(1, 1)]
     meta = read_clip(clips[0]).meta
     assert meta["driver"] == str(tmp_path / "round_0" / "run") and meta["collect_config"]["expert_share"] == 0.5
     assert "expert_trajectory_m" in read_clip(clips[0]).signals
     tuned = json.loads((tmp_path / "round_1" / "run" / "config.json").read_text())["train"]
-    assert tuned["init"] == str(tmp_path / "round_0" / "run") and tuned["source_shares"] == [0.7, 0.3]
+    assert tuned["init"] == str(tmp_path / "round_0" / "run")
+    assert tuned["source_shares"] == pytest.approx([0.7, 0.15, 0.15])  # expert data, then each clip directory
     assert (tmp_path / "run" / "model.safetensors").exists() and summary["final_run"] == str(tmp_path / "run")
     assert {c["metric"] for c in summary["stability"]} == {"success_rate", "route_completion"}
     evals = sorted(tmp_path.glob("round_*/eval.json"))
     stamps = [p.stat().st_mtime_ns for p in evals]
     run_dagger(tmp_path, config)  # resumes: nothing re-driven or re-evaluated
     assert [p.stat().st_mtime_ns for p in evals] == stamps
+
+
+def test_focus_goes_where_the_learner_failed(tmp_path):
+    for name, scenario, success in (("a", "highway", True), ("b", "roundabout", False), ("c", "roundabout", True)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "meta.json").write_text(json.dumps({"scenario": scenario, "success": success}))
+    failures = failure_rates(tmp_path)
+    assert failures == {"highway": 0.0, "roundabout": 0.5}
+    names = ["highway", "racetrack", "roundabout"]
+    assert focus_shares(names, failures, {"roundabout": 2.0}) == {"highway": 0.0, "racetrack": 1.0, "roundabout": 1.0}
+    assert focus_shares(["highway"], {"highway": 0.0}, {}) == {}, "nothing failed: the round keeps its shares"
 
 
 def _result(successes: list[bool]) -> dict:

@@ -5,7 +5,10 @@ Round 0 is the behaviour-cloned model (trained here on expert clips unless one i
 
 1. collect: the round r-1 model drives `episodes_per_round` new episodes (new seeds every round), the expert's
    command replacing it for a 1-s segment with chance beta_r = beta * beta_decay^(r-1); the expert labels every
-   visited state with its command and, every few steps, its own planned trajectory (`sim/relabel.py`);
+   visited state with its command and, every few steps, its own planned trajectory (`sim/relabel.py`). The
+   first part of the episodes is spread by `shares`; the last `focus_share` of them goes to the scenarios in
+   proportion to how often the learner failed in that first part (its own episodes, never the evaluation
+   seeds), so on-policy data lands where the learner fails rather than where it already drives;
 2. train: fine-tune the round r-1 model on the expert clips plus every round's on-policy clips so far, the
    on-policy part held to `on_policy_share` of every batch (a prototype that fed half of each batch on-policy
    regressed in its second round: corrections crowded out the expert's driving);
@@ -22,7 +25,7 @@ import json
 import math
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +53,9 @@ class DaggerConfig:
     beta_decay: float = 0.5
     on_policy_share: float = 0.3
     """Share of every fine-tuning batch drawn from the on-policy clips (all rounds so far together)."""
+    focus_share: float = 0.5
+    """Share of each round's episodes sent where the learner failed in the round's first episodes (0: all of
+    them spread by `shares`)."""
     train_minutes: float = 4.0
     """Fine-tuning budget per round."""
     finetune_lr: float = 1e-3
@@ -78,6 +84,8 @@ class DaggerConfig:
             )
         if not (0 <= self.beta <= 1 and 0 <= self.beta_decay <= 1 and 0 < self.on_policy_share < 1):
             raise UserError("beta and beta_decay must be in [0, 1], on_policy_share in (0, 1)")
+        if not 0 <= self.focus_share < 1:
+            raise UserError(f"focus_share={self.focus_share} must be in [0, 1)")
         if self.eval_seed < self.expert_episodes or self.collect_seed < self.eval_seed + self.eval_episodes:
             raise UserError(
                 f"seeds overlap: expert 0..{self.expert_episodes - 1}, eval {self.eval_seed}.., "
@@ -212,12 +220,14 @@ def run_dagger(
     results = [evaluate_round(run, 0)]
     rows = rows_of(results[0], config.scenario, 0, 0.0, {"on_policy_clips": 0, **_train_numbers(summary0)})
     on_policy: list[Path] = []
+    focus: list[dict] = []
     for r in range(1, config.rounds + 1):
         beta = config.beta_at(r)
         clips = out / f"round_{r}" / "clips"
-        collect_config = CollectConfig(
+        focused = min(round(config.episodes_per_round * config.focus_share), config.episodes_per_round - 1)
+        round_collect = CollectConfig(
             config.scenario,
-            config.episodes_per_round,
+            config.episodes_per_round - focused,
             config.workers,
             config.collect_seed + r * 10_000,
             config.overrides,
@@ -227,9 +237,19 @@ def run_dagger(
             relabel_every_steps=config.relabel_every_steps,
             shares=shares,
         )
-        timed(f"collect round {r}", collect, collect_config, clips)
+        timed(f"collect round {r}", collect, round_collect, clips)
         on_policy.append(clips)
-        # the expert data keeps 1 - on_policy_share of every batch; the rounds split the rest evenly
+        if focused:
+            failures = failure_rates(clips)
+            focus_to = focus_shares(names, failures, shares) or shares
+            focus.append({"round": r, "failure_rates": failures, "shares": focus_to, "episodes": focused})
+            focus_clips = out / f"round_{r}" / "focus_clips"
+            focus_collect = replace(
+                round_collect, episodes=focused, seed=round_collect.seed + FOCUS_SEED_OFFSET, shares=focus_to
+            )
+            timed(f"collect round {r} where it failed", collect, focus_collect, focus_clips)
+            on_policy.append(focus_clips)
+        # the expert data keeps 1 - on_policy_share of every batch; the clip directories split the rest evenly
         sources = (1.0 - config.on_policy_share, *[config.on_policy_share / len(on_policy)] * len(on_policy))
         finetune = TrainConfig(
             minutes=config.train_minutes,
@@ -258,6 +278,7 @@ def run_dagger(
         "rows": rows,
         "stability": checks,
         "stable": all(c["stable"] for c in checks),
+        "focus_shares": focus,
         "band": f"{STABILITY_SIGMAS:g} standard errors of the per-seed paired difference, at least 1/eval_episodes",
         "final_run": str(final),
         "eval_seeds": list(range(config.eval_seed, config.eval_seed + config.eval_episodes)),
@@ -265,6 +286,26 @@ def run_dagger(
     }
     atomic_write_json(out / SUMMARY, summary)
     return summary
+
+
+FOCUS_SEED_OFFSET = 5_000
+"""A round's focused episodes use seeds from collect_seed + r * 10_000 + FOCUS_SEED_OFFSET."""
+
+
+def failure_rates(clips: Path) -> dict[str, float]:
+    """Share of a directory's episodes per scenario that did not succeed (from each clip's meta)."""
+    outcomes: dict[str, list[bool]] = {}
+    for meta in sorted(Path(clips).glob("*/meta.json")):
+        m = json.loads(meta.read_text())
+        outcomes.setdefault(m["scenario"], []).append(bool(m["success"]))
+    return {name: 1.0 - float(np.mean(ok)) for name, ok in outcomes.items()}
+
+
+def focus_shares(names: list[str], failures: dict[str, float], shares: dict[str, float]) -> dict[str, float]:
+    """Episode shares in proportion to each scenario's failure rate (times its base share; a scenario without
+    episodes yet counts as failing); {} when nothing failed."""
+    out = {name: failures.get(name, 1.0) * shares.get(name, 1.0) for name in names}
+    return out if any(v > 0 for v in out.values()) else {}
 
 
 def _train_summary(run: Path) -> dict:

@@ -95,3 +95,19 @@ def test_a_graph_with_a_symbolic_plan_size_is_refused(run_dir, tmp_path):
     onnx.save(model, str(tmp_path / "symbolic.onnx"))
     with pytest.raises(ExportError, match="every dimension but the batch must be static"):
         check_onnx(tmp_path / "symbolic.onnx")
+
+
+def test_int8_gate_over_several_scenarios_gates_the_mean_and_keeps_each(run_dir, tmp_path):
+    import json
+
+    from e2edrive.deploy.export import int8_gate
+
+    export_onnx(run_dir, tmp_path / "model.onnx")
+    same = tmp_path / "same.onnx"  # the FP32 model on both sides: no drop
+    same.write_bytes((tmp_path / "model.onnx").read_bytes())
+    gate = int8_gate(tmp_path / "model.onnx", same, episodes=1, workers=1, scenario="highway,merge")
+    assert gate["passed"] and gate["drop"] == 0.0 and gate["scenario"] == "highway,merge"
+    assert set(gate["int8"]["scenarios"]) == {"highway", "merge"}
+    mean = sum(s["success_rate"] for s in gate["fp32"]["scenarios"].values()) / 2
+    assert gate["fp32"]["success_rate"] == pytest.approx(mean)
+    assert json.loads(same.with_suffix(".gate.json").read_text()) == gate

@@ -1,7 +1,8 @@
+import numpy as np
 import pytest
 
 from e2edrive.sim.drivers.expert import ExpertPolicy
-from e2edrive.sim.navigation import COMMAND_LEAD_M, Navigation
+from e2edrive.sim.navigation import COMMAND_LEAD_M, PAST_FORK_M, Navigation
 from e2edrive.sim.scenarios import get_scenario
 from e2edrive.sim.world import World
 
@@ -41,13 +42,20 @@ def test_turn_is_given_through_the_junction_then_follow_on_the_road_out():
 
 def test_roundabout_exit_is_announced_past_the_exit_before_it():
     """The ring passes the east exit before the route's north one: a driver that cannot count exits is told
-    "exit" only once the east one is behind it, and keeps it until it has left."""
-    world, frames = _commands_along_the_drive("roundabout", 0, {})
+    "exit" only once the east exit's road is behind it, and keeps it until it has left."""
+    world = World(get_scenario("roundabout"), cameras=())
+    obs, expert = world.reset(0), ExpertPolicy()
+    frames = []  # (command, road, position)
+    while not world.done:
+        frames.append((obs.command, world.ego.lane_index[:2], world.ego.position.copy()))
+        obs = world.step(expert.act(obs))
     assert world.success()
     assert _changes(frames) == ["follow", "exit"]
-    roads = {road: {c for c, r, _ in frames if r == road} for _, road, _ in frames}
-    assert roads[("se", "ex")] == {"follow"}  # before the east exit's fork
-    assert roads[("ex", "ee")] == {"exit"} and roads[("nx", "nxs")] == {"exit"}
+    on = {road: {c for c, r, _ in frames if r == road} for _, road, _ in frames}
+    assert on[("se", "ex")] == {"follow"} and on[("nx", "nxs")] == {"exit"}
+    fork = world.env.unwrapped.road.network.get_lane(("ex", "ee", 0)).position(0, 0)
+    announced = next(p for c, _, p in frames if c == "exit")
+    assert np.linalg.norm(announced - fork) >= PAST_FORK_M - 1.0, "not beside the east exit's road"
 
 
 def test_command_waits_for_the_lead_distance_and_never_flickers_back():

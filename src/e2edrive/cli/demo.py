@@ -74,6 +74,9 @@ def dagger_cmd(
     beta: float = typer.Option(DaggerConfig.beta, help="Expert share of round 1's driving (per 1-s segment)."),
     beta_decay: float = typer.Option(DaggerConfig.beta_decay, help="beta is multiplied by this every round."),
     on_policy_share: float = typer.Option(DaggerConfig.on_policy_share, help="On-policy share of every batch."),
+    focus_share: float = typer.Option(
+        DaggerConfig.focus_share, help="Share of each round's episodes sent where its first episodes failed."
+    ),
     minutes: float = typer.Option(DaggerConfig.train_minutes, help="Fine-tuning minutes per round."),
     initial_minutes: float = typer.Option(DaggerConfig.initial_train_minutes, help="Round 0's minutes (no --init)."),
     eval_episodes: int = typer.Option(DaggerConfig.eval_episodes, help="Held-out episodes per scenario and round."),
@@ -93,6 +96,7 @@ def dagger_cmd(
         beta=beta,
         beta_decay=beta_decay,
         on_policy_share=on_policy_share,
+        focus_share=focus_share,
         train_minutes=minutes,
         expert_episodes=expert_episodes,
         initial_train_minutes=initial_minutes,

@@ -158,6 +158,9 @@ def export_cmd(
     ),
     data: Path | None = typer.Option(None, help="Clips for INT8 calibration (default: the run's training data)."),
     gate_episodes: int = typer.Option(20, help="Closed-loop episodes for the INT8 vs FP32 gate (0 skips it)."),
+    gate_scenario: str = typer.Option(
+        "highway", help="Scenario(s) of the gate: a name, a comma list or 'all' (then it gates the mean success)."
+    ),
     workers: int = typer.Option(EvalConfig.workers, help="Worker processes for the closed-loop gate."),
 ) -> None:
     """Export a run to ONNX and check parity against torch (fails above the tolerance); optionally INT8."""
@@ -181,9 +184,14 @@ def export_cmd(
         f"max {q['trajectory_abs_error_m']['max']:.3f} m; steer max {q['steer_abs_error_rad']['max']:.4f} rad"
     )
     if gate_episodes > 0:
-        gate = int8_gate(fp32_path, int8_path, gate_episodes, workers)
+        gate = int8_gate(fp32_path, int8_path, gate_episodes, workers, gate_scenario)
+        for name, metrics in gate["fp32"].get("scenarios", {}).items():
+            console.print(
+                f"  {name}: fp32 {metrics['success_rate']:.2f}, "
+                f"int8 {gate['int8']['scenarios'][name]['success_rate']:.2f}"
+            )
         console.print(
-            f"closed-loop gate on {gate_episodes} seeds: "
+            f"closed-loop gate on {gate_episodes} seeds of {gate_scenario}: "
             f"fp32 {gate['fp32']['success_rate']:.2f}, int8 {gate['int8']['success_rate']:.2f}"
         )
         if not gate["passed"]:

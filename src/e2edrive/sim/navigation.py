@@ -4,8 +4,8 @@ Like a navigation prompt (openpilot's "desire", CARLA's RoadOption), the command
 names the manoeuvre (`left` / `straight` / `right` through a junction, `exit`) where the route leaves its road:
 from COMMAND_LEAD_M before the route's last fork until the car has driven out of the road that leaves it. At
 the route's earlier forks the route keeps to its road (a roundabout's ring past the exits it does not take), so
-the command stays `follow` until the car has passed them: "take the exit" comes after the exit before it, as a
-sat-nav says it, and a driver without a map or a memory can tell which exit is meant.
+the command stays `follow` until the car is PAST_FORK_M beyond them: "take the exit" comes after the exit
+before it, as a sat-nav says it, and a driver without a map or a memory can tell which exit is meant.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ FOLLOW = "follow"
 COMMAND_LEAD_M = 200.0
 """The junction's command is given this far (along the route) before the route's first fork: 8 s at 25 m/s,
 time to get into the lane the manoeuvre leaves from (an exit's lane opens 100 m before its fork)."""
+PAST_FORK_M = 10.0
+"""After an earlier fork of the route, the command waits until the car is this far past it: a roundabout's
+"exit" given where the car's lane is first labelled the ring past the exit before it came while that exit's
+road still branched off beside the car (one learner took it)."""
 TURN_THRESHOLD_RAD = np.radians(30.0)
 """Route heading change beyond which the junction command is a turn rather than `straight`."""
 
@@ -103,6 +107,9 @@ class Navigation:
         on_route = self.route[k][:2] == tuple(lane_index[:2])
         lane = self.network.get_lane(lane_index) if on_route else _lane(self.network, self.route[k])
         s_now, _ = lane.local_coordinates(position)
+        past_fork_m = sum(self.lengths_m[self._passed + 1 : k]) + max(s_now, 0.0)
+        if self._passed >= 0 and past_fork_m < PAST_FORK_M:
+            return FOLLOW
         later_m = sum(self.lengths_m[k + 1 : self._fork + 1])
         to_fork_m = max(lane.length - s_now, 0.0) + later_m
         return self.junction_command if to_fork_m <= COMMAND_LEAD_M else FOLLOW
