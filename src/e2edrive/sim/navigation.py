@@ -16,7 +16,7 @@ LaneIndex = tuple[str, str, int | None]
 
 FOLLOW = "follow"
 COMMAND_LEAD_M = 200.0
-"""The junction's command is given this far (along the route) before the route's first fork: 8 s at 25 m/s,
+"""The junction's command is given this far (along the route) before the route's last fork: 8 s at 25 m/s,
 time to get into the lane the manoeuvre leaves from (an exit's lane opens 100 m before its fork)."""
 PAST_FORK_M = 10.0
 """After an earlier fork of the route, the command waits until the car is this far past it: a roundabout's
