@@ -149,6 +149,7 @@ def run_dagger(
     """Run (or resume) DAgger into out; returns the summary (also out/dagger_summary.json). data: expert clips
     (collected into out/expert_clips when None); init: the round-0 model (trained on data when None). The last
     round's model is copied to out/run."""
+    from e2edrive.data.clip import list_clips
     from e2edrive.evaluate.closed_loop import EvalConfig, evaluate
     from e2edrive.fleet.collect import CollectConfig, collect
     from e2edrive.model.config import is_run_dir
@@ -264,7 +265,7 @@ def run_dagger(
         summary = timed(f"train round {r}", train, [data, *on_policy], next_run, finetune)
         run = next_run
         results.append(evaluate_round(run, r))
-        n_clips = sum(len(list(p.glob("*/meta.json"))) for p in on_policy)
+        n_clips = sum(len(list_clips(p)) for p in on_policy)
         rows += rows_of(results[-1], config.scenario, r, beta, {"on_policy_clips": n_clips, **_train_numbers(summary)})
     with open(out / ROWS, "w") as f:
         f.writelines(json.dumps(row) + "\n" for row in rows)
@@ -294,9 +295,11 @@ FOCUS_SEED_OFFSET = 5_000
 
 def failure_rates(clips: Path) -> dict[str, float]:
     """Share of a directory's episodes per scenario that did not succeed (from each clip's meta)."""
+    from e2edrive.data.clip import list_clips
+
     outcomes: dict[str, list[bool]] = {}
-    for meta in sorted(Path(clips).glob("*/meta.json")):
-        m = json.loads(meta.read_text())
+    for clip in list_clips(clips):
+        m = json.loads((clip / "meta.json").read_text())
         outcomes.setdefault(m["scenario"], []).append(bool(m["success"]))
     return {name: 1.0 - float(np.mean(ok)) for name, ok in outcomes.items()}
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,10 +126,9 @@ def _interventions(rows: list[dict], km: float) -> dict:
     """The safety monitor's interventions (runtime policies only): per 100 km in all and per step by reason."""
     if not any("monitor_interventions" in r for r in rows):
         return {}
-    counts: dict[str, int] = {}
+    counts: Counter[str] = Counter()
     for r in rows:
-        for reason, n in r.get("monitor_interventions", {}).items():
-            counts[reason] = counts.get(reason, 0) + n
+        counts.update(r.get("monitor_interventions", {}))
     steps = max(1, sum(r["steps"] for r in rows))
     return {
         "monitor_interventions_per_100km": sum(counts.values()) / km * 100.0,
@@ -166,12 +166,12 @@ class MonitoredPolicy:
 
         self.inner = inner
         self.monitor = SafetyMonitor()
-        self.interventions: dict[str, int] = {}
+        self.interventions: Counter[str] = Counter()
 
     def reset(self, seed: int) -> None:
         self.inner.reset(seed)
         self.monitor.reset()
-        self.interventions = {}
+        self.interventions = Counter()
 
     def act(self, observation):
         from e2edrive.core.policy import Observation
@@ -182,14 +182,21 @@ class MonitoredPolicy:
         lead = world.lead()
         radar = None if lead is None else LeadEstimate(distance_m=lead[0], closing_speed_mps=lead[1])
         out = self.monitor.filter(command, world.dt_s, radar)
-        for reason in out.interventions:
-            self.interventions[reason] = self.interventions.get(reason, 0) + 1
+        self.interventions.update(out.interventions)
         if hasattr(self.inner, "steer_rad"):
             self.inner.steer_rad = out.action.steer_rad  # what the car holds
         return out.action
 
     def __getattr__(self, name: str):  # last_plan, layout, cameras of the model
         return getattr(self.inner, name)
+
+
+def bench_policy(spec: str):
+    """The policy a spec names, as the benchmark drives it: a runtime (.onnx) one through the safety monitor."""
+    from e2edrive.policies import make_policy
+
+    policy = make_policy(spec)
+    return MonitoredPolicy(policy) if spec.endswith(".onnx") else policy
 
 
 def _init(config: BenchConfig) -> None:
@@ -201,7 +208,6 @@ def _init(config: BenchConfig) -> None:
 
 
 def _run(item: tuple[str, str, int]) -> dict:
-    from e2edrive.policies import make_policy
     from e2edrive.sim.rollout import run_episode
     from e2edrive.sim.scenarios import get_scenario
     from e2edrive.sim.world import World
@@ -212,8 +218,7 @@ def _run(item: tuple[str, str, int]) -> dict:
         rig = next(iter(worlds.values())).rig if worlds else None
         worlds[name] = World(get_scenario(name), _WORKER["config"].overrides, _WORKER["cameras"], rig=rig)
     if spec not in policies:
-        policy = make_policy(spec)
-        policies[spec] = MonitoredPolicy(policy) if spec.endswith(".onnx") else policy
+        policies[spec] = bench_policy(spec)
     policy = policies[spec]
     t = time.perf_counter()
     row = run_episode(worlds[name], policy, seed).row()

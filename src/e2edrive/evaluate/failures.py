@@ -23,7 +23,7 @@ def _init(overrides: dict, out: str) -> None:
 
 
 def _record(item: tuple[str, str, str, int, dict]) -> dict:
-    from e2edrive.policies import make_policy, policy_cameras
+    from e2edrive.policies import policy_cameras
     from e2edrive.sim.rig import FRONT, rig_cameras
     from e2edrive.sim.rollout import run_episode
     from e2edrive.sim.scenarios import get_scenario
@@ -32,9 +32,9 @@ def _record(item: tuple[str, str, str, int, dict]) -> dict:
     spec, key, scenario, seed, original = item
     policies = _WORKER["policies"]
     if spec not in policies:  # as the benchmark drove it: a runtime policy through the safety monitor
-        from e2edrive.evaluate.bench import MonitoredPolicy
+        from e2edrive.evaluate.bench import bench_policy
 
-        policies[spec] = MonitoredPolicy(make_policy(spec)) if spec.endswith(".onnx") else make_policy(spec)
+        policies[spec] = bench_policy(spec)
     policy = policies[spec]
     cameras = rig_cameras(policy_cameras(spec)) or (FRONT,)  # privileged drivers are filmed from the front
     worlds = _WORKER["worlds"]
