@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from e2edrive.dagger import DaggerConfig, failure_rates, focus_shares, rows_of, run_dagger, stability
+from e2edrive.dagger import FOCUS_FLOOR, DaggerConfig, failure_rates, focus_shares, rows_of, run_dagger, stability
 from e2edrive.data.clip import list_clips, read_clip
 from tests.conftest import SHORT
 
@@ -53,7 +53,9 @@ def test_focus_goes_where_the_learner_failed(tmp_path):
     failures = failure_rates(tmp_path)
     assert failures == {"highway": 0.0, "roundabout": 0.5}
     names = ["highway", "racetrack", "roundabout"]
-    assert focus_shares(names, failures, {"roundabout": 2.0}) == {"highway": 0.0, "racetrack": 1.0, "roundabout": 1.0}
+    to = focus_shares(names, failures, {"roundabout": 2.0})  # failure rate plus the floor, times the base share
+    floor = FOCUS_FLOOR
+    assert to == pytest.approx({"highway": floor, "racetrack": 1 + floor, "roundabout": 2 * (0.5 + floor)})
     assert focus_shares(["highway"], {"highway": 0.0}, {}) == {}, "nothing failed: the round keeps its shares"
 
 
