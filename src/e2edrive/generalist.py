@@ -31,9 +31,11 @@ OPEN_LOOP_CLIPS = 24
 
 @dataclass(frozen=True)
 class GeneralistConfig:
-    """Sized for <= 60 min on 2 cores: expert collection ~2 min, round 0 14 min of training, then three rounds
-    of ~4 min driving, 6.5 min fine-tuning and ~1 min evaluation, ~3 min of final evaluations and report (on-policy
-    rounds moved the hard scenarios more than longer behaviour cloning did)."""
+    """Sized for <= 60 min on the 2-core machine whose stage times set it (two rounds took 50 min there, training
+    502 samples/s): ~2 min of expert collection, 14 min of round-0 training, three rounds of ~4 min driving,
+    6.5 min fine-tuning and ~1 min evaluation, ~3 min of final evaluations and report. On-policy rounds moved
+    the hard scenarios more than longer behaviour cloning did. Training is budgeted in minutes, driving is not:
+    a machine at half that speed took 85 min."""
 
     dagger: DaggerConfig = field(
         default_factory=lambda: DaggerConfig(
