@@ -1,8 +1,21 @@
 import json
+from dataclasses import replace
 
 import pytest
 
-from e2edrive.dagger import FOCUS_FLOOR, DaggerConfig, failure_rates, focus_shares, rows_of, run_dagger, stability
+from e2edrive.dagger import (
+    FOCUS_FLOOR,
+    MIN_TRAINING_SCALE,
+    PRIOR_EPISODE_COST,
+    DaggerConfig,
+    episode_rates,
+    failure_rates,
+    focus_shares,
+    rows_of,
+    run_dagger,
+    stability,
+    training_minutes,
+)
 from e2edrive.data.clip import list_clips, read_clip
 from tests.conftest import SHORT
 
@@ -91,3 +104,42 @@ def test_dagger_from_a_given_model_scores_it_as_round_0(untrained_run, tiny_clip
     summary = run_dagger(tmp_path, config, data=tiny_clips, init=untrained_run)
     assert [r["round"] for r in summary["rows"]] == [0] and (tmp_path / "round_0" / "eval.json").exists()
     assert (tmp_path / "run" / "model.safetensors").exists(), "the given model is the result of zero rounds"
+
+
+def test_training_shrinks_to_the_deadline_from_the_driving_measured_so_far():
+    config = DaggerConfig(
+        rounds=3,
+        episodes_per_round=48,
+        expert_episodes=240,
+        eval_episodes=20,
+        initial_train_minutes=14.0,
+        train_minutes=6.5,
+        deadline_minutes=60.0,
+        after_evaluations=4.5,
+    )
+    assert training_minutes(config, 0, {}, {}, 0.0, 6) == 14.0, "nothing driven yet: nothing to predict from"
+    assert training_minutes(replace(config, deadline_minutes=None), 0, {"collect expert": 2400.0}, {}, 2400.0, 6) == 14
+    # a fast machine: 0.3 s per expert episode, the driving ahead leaves room for every budget
+    assert training_minutes(config, 0, {"collect expert": 72.0}, {}, 72.0, 6) == 14.0
+    # 0.9 s per expert episode, the other kinds by the priors: 14 x (3600 - 216 - driving) / 2010
+    driving = 8.5 * 120 * 0.9 * PRIOR_EPISODE_COST["evaluate"] + 3 * 48 * 0.9 * PRIOR_EPISODE_COST["learner"]
+    slow = training_minutes(config, 0, {"collect expert": 216.0}, {}, 216.0, 6)
+    assert slow == pytest.approx(14.0 * (3600 - 216 - driving) / ((14 + 3 * 6.5) * 60)) and slow < 14.0
+    # 3 s per expert episode: the driving alone would take the hour; training keeps its floor
+    assert training_minutes(config, 0, {"collect expert": 720.0}, {}, 720.0, 6) == 14.0 * MIN_TRAINING_SCALE
+    # in round 2 the measured rates replace the priors, and round 0 and 1 training overran their budgets by 10 %
+    walls = {
+        "collect expert": 144.0,
+        "train round 0": 924.0,
+        "evaluate round 0": 30.0,
+        "collect round 1": 144.0,
+        "train round 1": 429.0,
+        "evaluate round 1": 30.0,
+    }
+    rates = episode_rates(config, walls, 6)
+    assert rates == {"expert": 0.6, "learner": 3.0, "evaluate": 0.25}
+    elapsed = sum(walls.values())
+    driving = (2 + 4.5) * 120 * 0.25 + 1 * 48 * 3.0
+    expected = 6.5 * (2700 - elapsed - driving) / (2 * 6.5 * 60 * 1.1)
+    minutes = training_minutes(replace(config, deadline_minutes=45.0), 2, walls, {0: 840.0, 1: 390.0}, elapsed, 6)
+    assert minutes == pytest.approx(expected) and MIN_TRAINING_SCALE * 6.5 < minutes < 6.5

@@ -18,6 +18,10 @@ Round 0 is the behaviour-cloned model (trained here on expert clips unless one i
 A round's success or route completion that falls below the previous round's by more than the noise band (two
 standard errors of the per-seed paired difference, and at least one episode in `eval_episodes`) is flagged
 `stable: false` in the summary. Re-running the same command resumes: finished stages are kept.
+
+With a deadline, training is what gives: before each training stage, the driving still ahead is predicted from
+the seconds per episode measured so far, and the training budgets ahead shrink by one factor to fit
+(`training_minutes`). Driving is not cut: the evaluations keep their seeds and every round its episodes.
 """
 
 from __future__ import annotations
@@ -76,6 +80,12 @@ class DaggerConfig:
     """The network of round 0 when it is trained here (cameras, context)."""
     overrides: dict[str, Any] = field(default_factory=dict)
     """highway-env config overrides for every stage (the tests use short episodes)."""
+    deadline_minutes: float | None = None
+    """Wall-clock bound of the whole command, `after_evaluations` included: every training budget shrinks (never
+    grows) so that the stages ahead fit (`training_minutes`). None: the budgets as they are."""
+    after_evaluations: float = 0.0
+    """Evaluations of every scenario (`eval_episodes` each) that follow this command within its deadline (the
+    generalist demo's expert, rules, ONNX and blind ones and its report)."""
 
     def __post_init__(self) -> None:
         if self.rounds < 0 or self.episodes_per_round < 1 or self.eval_episodes < 1:
@@ -85,6 +95,8 @@ class DaggerConfig:
             )
         if not (0 <= self.beta <= 1 and 0 <= self.beta_decay <= 1 and 0 < self.on_policy_share < 1):
             raise UserError("beta and beta_decay must be in [0, 1], on_policy_share in (0, 1)")
+        if self.deadline_minutes is not None and self.deadline_minutes <= 0:
+            raise UserError(f"deadline_minutes={self.deadline_minutes} must be positive")
         if not 0 <= self.focus_share < 1:
             raise UserError(f"focus_share={self.focus_share} must be in [0, 1)")
         if self.eval_seed < self.expert_episodes or self.collect_seed < self.eval_seed + self.eval_episodes:
@@ -170,6 +182,19 @@ def run_dagger(
     names = scenario_names(config.scenario)
     shares = {k: v for k, v in config.shares.items() if k in names}  # defaults for 'all' fit any subset
     walls: dict[str, float] = {}
+    budgets_s: dict[int, float] = {}
+    start = time.perf_counter()
+
+    def budget(r: int) -> float:
+        minutes = training_minutes(config, r, walls, budgets_s, time.perf_counter() - start, len(names))
+        configured = config.initial_train_minutes if r == 0 else config.train_minutes
+        if minutes < configured:
+            console.print(
+                f"[yellow]deadline {config.deadline_minutes:g} min: round {r} trains {minutes:.1f} min of its "
+                f"{configured:g} (the driving ahead at the rates measured so far leaves no more)"
+            )
+        budgets_s[r] = minutes * 60
+        return minutes
 
     def timed(name: str, fn, *args, **kwargs):
         console.rule(f"[bold]dagger: {name}")
@@ -215,7 +240,7 @@ def run_dagger(
 
     run = Path(init) if init is not None else out / "round_0" / "run"
     if init is None:
-        base = TrainConfig(minutes=config.initial_train_minutes, balance=True, model=model)
+        base = TrainConfig(minutes=budget(0), balance=True, model=model)
         summary0 = timed("train round 0", train, [data], run, base)
     else:
         summary0 = _train_summary(run)
@@ -254,7 +279,7 @@ def run_dagger(
         # the expert data keeps 1 - on_policy_share of every batch; the clip directories split the rest evenly
         sources = (1.0 - config.on_policy_share, *[config.on_policy_share / len(on_policy)] * len(on_policy))
         finetune = TrainConfig(
-            minutes=config.train_minutes,
+            minutes=budget(r),
             lr=config.finetune_lr,
             warmup_steps=20,
             balance=True,
@@ -285,9 +310,70 @@ def run_dagger(
         "final_run": str(final),
         "eval_seeds": list(range(config.eval_seed, config.eval_seed + config.eval_episodes)),
         "stage_wall_s": walls,
+        "train_minutes": {str(r): b / 60 for r, b in budgets_s.items()},
     }
     atomic_write_json(out / SUMMARY, summary)
     return summary
+
+
+PRIOR_EPISODE_COST = {"learner": 3.7, "evaluate": 1.0}
+"""Seconds per episode of on-policy collection (the expert's labels every fourth frame included) and of
+evaluation, relative to expert collection's, until a stage of that kind has been measured: the generalist demo on
+the 2-core machine took 1.1, 4.1 and 1.08 s. Its run under priors of 6 and 1.3 gave round 0 only 5.6 of its 14
+minutes and ended 4 minutes early; a learner that fails early drives shorter, cheaper episodes."""
+MIN_TRAINING_SCALE = 0.25
+"""Under a deadline, training never shrinks below this share of its budget (the command then runs past it)."""
+
+
+def training_minutes(
+    config: DaggerConfig,
+    r: int,
+    walls: dict[str, float],
+    budgets_s: dict[int, float],
+    elapsed_s: float,
+    n_scenarios: int,
+) -> float:
+    """Round r's training minutes under the deadline: its budget times the factor (at most 1, at least
+    MIN_TRAINING_SCALE) that fits the training ahead (this round's and later rounds' budgets, stretched by how far
+    the training so far overran its budgets) into the time the driving ahead leaves (round r..last evaluations,
+    `after_evaluations`, rounds r+1..last collections, at the seconds per episode measured in `walls`, the stage
+    walls so far; PRIOR_EPISODE_COST for a kind not measured yet). The budget as it is without a deadline or
+    before any driving was measured."""
+    configured = config.initial_train_minutes if r == 0 else config.train_minutes
+    rates = episode_rates(config, walls, n_scenarios)
+    if config.deadline_minutes is None or rates is None:
+        return configured
+    evaluations = config.rounds - r + 1 + config.after_evaluations
+    driving_s = evaluations * config.eval_episodes * n_scenarios * rates["evaluate"]
+    driving_s += (config.rounds - r) * config.episodes_per_round * rates["learner"]
+    trained = [(b, walls[f"train round {k}"]) for k, b in budgets_s.items() if f"train round {k}" in walls]
+    overrun = sum(w for _, w in trained) / sum(b for b, _ in trained) if trained else 1.0
+    training_s = (configured + (config.rounds - r) * config.train_minutes) * 60 * max(overrun, 1.0)
+    scale = (config.deadline_minutes * 60 - elapsed_s - driving_s) / training_s
+    return configured * float(np.clip(scale, MIN_TRAINING_SCALE, 1.0))
+
+
+def episode_rates(config: DaggerConfig, walls: dict[str, float], n_scenarios: int) -> dict[str, float] | None:
+    """Seconds per episode by kind ('expert', 'learner', 'evaluate') from the stage walls so far; a kind not
+    measured yet from a measured one and PRIOR_EPISODE_COST; None when nothing was driven yet."""
+    measured = {}
+    if "collect expert" in walls:
+        measured["expert"] = walls["collect expert"] / config.expert_episodes
+    rounds = [k for k in range(1, config.rounds + 1) if f"collect round {k}" in walls]
+    if rounds:
+        seconds = sum(
+            walls[f"collect round {k}"] + walls.get(f"collect round {k} where it failed", 0.0) for k in rounds
+        )
+        measured["learner"] = seconds / (len(rounds) * config.episodes_per_round)
+    evaluated = [k for k in range(config.rounds + 1) if f"evaluate round {k}" in walls]
+    if evaluated:
+        seconds = sum(walls[f"evaluate round {k}"] for k in evaluated)
+        measured["evaluate"] = seconds / (len(evaluated) * config.eval_episodes * n_scenarios)
+    if not measured:
+        return None
+    cost = {"expert": 1.0, **PRIOR_EPISODE_COST}
+    base = next(measured[k] / cost[k] for k in ("expert", "learner", "evaluate") if k in measured)
+    return {k: measured.get(k, base * c) for k, c in cost.items()}
 
 
 FOCUS_SEED_OFFSET = 5_000

@@ -2,7 +2,7 @@ import numpy as np
 
 from e2edrive.data.clip import future_trajectory
 from e2edrive.sim.drivers.expert import ExpertPolicy
-from e2edrive.sim.relabel import expert_trajectory
+from e2edrive.sim.relabel import SHADOW_RADIUS_M, expert_trajectory
 from e2edrive.sim.scenarios import get_scenario
 from e2edrive.sim.world import World
 
@@ -36,3 +36,23 @@ def test_the_expert_plan_is_where_the_expert_then_drives():
             checked += 1
         assert checked >= 15
         assert plans[-1] is None, "no plan where the episode ends within the horizon"
+
+
+def test_the_copy_without_far_cars_plans_as_the_full_copy():
+    # full highway traffic: most cars are beyond SHADOW_RADIUS_M, and the labels barely move without them
+    scenario = get_scenario("highway")
+    world = World(scenario, cameras=())
+    expert, labeller = ExpertPolicy(), ExpertPolicy()
+    obs = world.reset(11, scenario.variation)
+    far = 0
+    for step in range(40):
+        if step % 10 == 0:
+            ego = world.ego
+            far += sum(
+                np.linalg.norm(v.position - ego.position) > SHADOW_RADIUS_M for v in world.env.unwrapped.road.vehicles
+            )
+            full, pruned = expert_trajectory(world, labeller, None), expert_trajectory(world, labeller)
+            np.testing.assert_allclose(pruned, full, atol=0.02)
+        obs = world.step(expert.act(obs))
+    assert far > 0, "the test needs cars beyond the radius"
+    world.close()

@@ -22,6 +22,9 @@ def demo_cmd(
     minutes: float | None = typer.Option(None, help="Training minutes (all: round 0's; default: the loop's own)."),
     eval_episodes: int | None = typer.Option(None, help="Held-out episodes per driver and scenario."),
     workers: int = typer.Option(DemoConfig.workers, help="Worker processes."),
+    deadline_minutes: float | None = typer.Option(
+        None, help="all: wall-clock bound; training shrinks to fit it (default: the loop's own; 0: none)."
+    ),
 ) -> None:
     """Run the whole loop: collect → train (→ DAgger) → export → evaluate expert, rules and learned → report."""
     from dataclasses import replace
@@ -36,6 +39,7 @@ def demo_cmd(
         fields |= {"expert_episodes": episodes} if episodes is not None else {}
         fields |= {"initial_train_minutes": minutes} if minutes is not None else {}
         fields |= {"eval_episodes": eval_episodes} if eval_episodes is not None else {}
+        fields |= {"deadline_minutes": deadline_minutes or None} if deadline_minutes is not None else {}
         summary = run_generalist_demo(out, with_overrides(config, **fields), console)
         console.print(leaderboard(summary))
         met = [name for name, t in summary["targets"].items() if t["met"]]
@@ -82,6 +86,9 @@ def dagger_cmd(
     eval_episodes: int = typer.Option(DaggerConfig.eval_episodes, help="Held-out episodes per scenario and round."),
     eval_seed: int = typer.Option(DaggerConfig.eval_seed, help="First held-out seed (the same every round)."),
     workers: int = typer.Option(DaggerConfig.workers, help="Worker processes."),
+    deadline_minutes: float | None = typer.Option(
+        None, help="Wall-clock bound: the training budgets shrink so that the driving ahead fits."
+    ),
 ) -> None:
     """DAgger: the learner drives (mixed with the expert by beta), the expert labels, the data pools, the model
     fine-tunes; one JSON row per scenario and round on the same held-out seeds (OUT/rounds.jsonl)."""
@@ -103,6 +110,7 @@ def dagger_cmd(
         eval_episodes=eval_episodes,
         eval_seed=eval_seed,
         workers=workers,
+        deadline_minutes=deadline_minutes,
     )
     summary = run_dagger(out, config, data, init, console)
     table = Table("round", "beta", "scenario", "success", "route", "coll/100km", "speed m/s", title="DAgger rounds")
