@@ -105,6 +105,10 @@ class DaggerConfig:
                 f"on-policy {self.collect_seed}.."
             )
 
+    def budget_minutes(self, round_index: int) -> float:
+        """Round round_index's training budget before any deadline: round 0 trains, later rounds fine-tune."""
+        return self.initial_train_minutes if round_index == 0 else self.train_minutes
+
     def beta_at(self, round_index: int) -> float:
         return self.beta * self.beta_decay ** (round_index - 1)
 
@@ -187,7 +191,7 @@ def run_dagger(
 
     def budget(r: int) -> float:
         minutes = training_minutes(config, r, walls, budgets_s, time.perf_counter() - start, len(names))
-        configured = config.initial_train_minutes if r == 0 else config.train_minutes
+        configured = config.budget_minutes(r)
         if minutes < configured:
             console.print(
                 f"[yellow]deadline {config.deadline_minutes:g} min: round {r} trains {minutes:.1f} min of its "
@@ -339,7 +343,7 @@ def training_minutes(
     `after_evaluations`, rounds r+1..last collections, at the seconds per episode measured in `walls`, the stage
     walls so far; PRIOR_EPISODE_COST for a kind not measured yet). The budget as it is without a deadline or
     before any driving was measured."""
-    configured = config.initial_train_minutes if r == 0 else config.train_minutes
+    configured = config.budget_minutes(r)
     rates = episode_rates(config, walls, n_scenarios)
     if config.deadline_minutes is None or rates is None:
         return configured

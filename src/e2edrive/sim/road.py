@@ -131,12 +131,19 @@ Other types are always measured."""
 
 class FastRoadNetwork(RoadNetwork):
     _boxes: tuple | None = None
-    """(lane indexes, lanes, (n, 4) boxes [x_min, y_min, x_max, y_max]) of the lanes when they were boxed."""
+    """(lane indexes, lanes, (n, 4) boxes [x_min, y_min, x_max, y_max]), built on the first search after the
+    network last gained a lane."""
+
+    def add_lane(self, _from: str, _to: str, lane) -> None:
+        super().add_lane(_from, _to, lane)
+        self._boxes = None
 
     def get_closest_lane_index(self, position: np.ndarray, heading: float | None = None):
         """highway-env's answer (the first of the lanes at the least distance, in graph order), measuring lanes
         in order of their box's distance and stopping at the first box farther than the best lane so far."""
-        indexes, lanes, boxes = self._lane_boxes()
+        if self._boxes is None:
+            self._boxes = _lane_boxes(self)
+        indexes, lanes, boxes = self._boxes
         p = np.asarray(position, dtype=float)
         gap = np.maximum(np.maximum(boxes[:, :2] - p, p - boxes[:, 2:]), 0.0)
         bound = np.hypot(gap[:, 0], gap[:, 1])
@@ -151,19 +158,17 @@ class FastRoadNetwork(RoadNetwork):
                 best, best_d = int(i), d
         return indexes[best]
 
-    def _lane_boxes(self) -> tuple:
-        lanes = [(f, t, i, lane) for f, to in self.graph.items() for t, ls in to.items() for i, lane in enumerate(ls)]
-        if self._boxes is None or len(self._boxes[1]) != len(lanes):
-            boxes = np.empty((len(lanes), 4))
-            for k, (*_, lane) in enumerate(lanes):
-                if type(lane) in BOXED_LANES:
-                    s = np.linspace(0.0, lane.length, max(2, int(np.ceil(lane.length / 0.5)) + 1))
-                    xy = np.array([lane.position(v, 0.0) for v in s])
-                    boxes[k] = (*(xy.min(axis=0) - BOX_MARGIN_M), *(xy.max(axis=0) + BOX_MARGIN_M))
-                else:
-                    boxes[k] = (-np.inf, -np.inf, np.inf, np.inf)
-            self._boxes = ([lane[:3] for lane in lanes], [lane[3] for lane in lanes], boxes)
-        return self._boxes
+
+def _lane_boxes(network: RoadNetwork) -> tuple:
+    """(lane indexes, lanes, boxes) of every lane in graph order; an unbounded box for a type not in BOXED_LANES."""
+    lanes = [((f, t, i), lane) for f, to in network.graph.items() for t, ls in to.items() for i, lane in enumerate(ls)]
+    boxes = np.full((len(lanes), 4), (-np.inf, -np.inf, np.inf, np.inf))
+    for k, (_, lane) in enumerate(lanes):
+        if type(lane) in BOXED_LANES:
+            s = np.linspace(0.0, lane.length, max(2, int(np.ceil(lane.length / 0.5)) + 1))
+            xy = np.array([lane.position(v, 0.0) for v in s])
+            boxes[k] = (*(xy.min(axis=0) - BOX_MARGIN_M), *(xy.max(axis=0) + BOX_MARGIN_M))
+    return [index for index, _ in lanes], [lane for _, lane in lanes], boxes
 
 
 FAST_ROADS = {Road: FastRoad, RegulatedRoad: FastRegulatedRoad}
