@@ -8,6 +8,7 @@ from e2edrive.dagger import (
     MIN_TRAINING_SCALE,
     PRIOR_EPISODE_COST,
     DaggerConfig,
+    best_round,
     episode_rates,
     failure_rates,
     focus_shares,
@@ -52,6 +53,8 @@ def test_tiny_dagger_rounds_rows_and_resume(tmp_path):
     assert tuned["init"] == str(tmp_path / "round_0" / "run")
     assert tuned["source_shares"] == pytest.approx([0.7, 0.15, 0.15])  # expert data, then each clip directory
     assert (tmp_path / "run" / "model.safetensors").exists() and summary["final_run"] == str(tmp_path / "run")
+    kept = tmp_path / f"round_{summary['final_round']}" / "run" / "model.safetensors"
+    assert (tmp_path / "run" / "model.safetensors").read_bytes() == kept.read_bytes()
     assert {c["metric"] for c in summary["stability"]} == {"success_rate", "route_completion"}
     evals = sorted(tmp_path.glob("round_*/eval.json"))
     stamps = [p.stat().st_mtime_ns for p in evals]
@@ -143,3 +146,17 @@ def test_training_shrinks_to_the_deadline_from_the_driving_measured_so_far():
     expected = 6.5 * (2700 - elapsed - driving) / (2 * 6.5 * 60 * 1.1)
     minutes = training_minutes(replace(config, deadline_minutes=45.0), 2, walls, {0: 840.0, 1: 390.0}, elapsed, 6)
     assert minutes == pytest.approx(expected) and MIN_TRAINING_SCALE * 6.5 < minutes < 6.5
+
+
+def test_the_kept_round_is_the_best_on_mean_success_then_route_completion():
+    def result(**success_and_route):
+        return {"scenarios": {k: {"success_rate": s, "route_completion": c} for k, (s, c) in success_and_route.items()}}
+
+    rounds = [
+        result(highway=(0.5, 0.9), racetrack=(0.0, 0.3)),
+        result(highway=(0.6, 0.9), racetrack=(0.6, 0.8)),  # best: a racetrack that fell back in round 2
+        result(highway=(0.9, 1.0), racetrack=(0.1, 0.5)),
+    ]
+    assert best_round(rounds, "all") == 1
+    tie = [result(highway=(0.5, 0.8)), result(highway=(0.5, 0.9)), result(highway=(0.5, 0.9))]
+    assert best_round(tie, "all") == 2, "route completion breaks a tie in success, then the later round"

@@ -17,7 +17,9 @@ Round 0 is the behaviour-cloned model (trained here on expert clips unless one i
 
 A round's success or route completion that falls below the previous round's by more than the noise band (two
 standard errors of the per-seed paired difference, and at least one episode in `eval_episodes`) is flagged
-`stable: false` in the summary. Re-running the same command resumes: finished stages are kept.
+`stable: false` in the summary. The model kept (`out/run`) is the round that scored best on those seeds
+(`best_round`), as Ross et al. return the best policy on validation: one late round that falls back does not
+undo the others. Re-running the same command resumes: finished stages are kept.
 
 With a deadline, training is what gives: before each training stage, the driving still ahead is predicted from
 the seconds per episode measured so far, and the training budgets ahead shrink by one factor to fit
@@ -152,6 +154,16 @@ def stability(results: list[dict], scenario: str, sigmas: float = STABILITY_SIGM
     return checks
 
 
+def best_round(results: list[dict], scenario: str) -> int:
+    """The round whose evaluation has the highest success rate averaged over scenarios (then route completion;
+    a later round wins a tie: it has seen more data)."""
+    scores = []
+    for r, result in enumerate(results):
+        per = _per_scenario(result, scenario).values()
+        scores.append((np.mean([m["success_rate"] for m in per]), np.mean([m["route_completion"] for m in per]), r))
+    return max(scores)[2]
+
+
 def _per_scenario(result: dict, scenario: str) -> dict:
     return result.get("scenarios") or {scenario: result}
 
@@ -164,8 +176,8 @@ def run_dagger(
     console: Console | None = None,
 ) -> dict:
     """Run (or resume) DAgger into out; returns the summary (also out/dagger_summary.json). data: expert clips
-    (collected into out/expert_clips when None); init: the round-0 model (trained on data when None). The last
-    round's model is copied to out/run."""
+    (collected into out/expert_clips when None); init: the round-0 model (trained on data when None). The best
+    round's model (`best_round`) is copied to out/run."""
     from e2edrive.data.clip import list_clips
     from e2edrive.evaluate.closed_loop import EvalConfig, evaluate
     from e2edrive.fleet.collect import CollectConfig, collect
@@ -248,7 +260,7 @@ def run_dagger(
         summary0 = timed("train round 0", train, [data], run, base)
     else:
         summary0 = _train_summary(run)
-    results = [evaluate_round(run, 0)]
+    results, runs = [evaluate_round(run, 0)], [run]
     rows = rows_of(results[0], config.scenario, 0, 0.0, {"on_policy_clips": 0, **_train_numbers(summary0)})
     on_policy: list[Path] = []
     focus: list[dict] = []
@@ -294,15 +306,18 @@ def run_dagger(
         next_run = out / f"round_{r}" / "run"
         summary = timed(f"train round {r}", train, [data, *on_policy], next_run, finetune)
         run = next_run
+        runs.append(run)
         results.append(evaluate_round(run, r))
         n_clips = sum(len(list_clips(p)) for p in on_policy)
         rows += rows_of(results[-1], config.scenario, r, beta, {"on_policy_clips": n_clips, **_train_numbers(summary)})
     with open(out / ROWS, "w") as f:
         f.writelines(json.dumps(row) + "\n" for row in rows)
+    best = best_round(results, config.scenario)
+    kept = runs[best]
     final = out / "run"
-    if final.resolve() != run.resolve():
+    if final.resolve() != kept.resolve():
         shutil.rmtree(final, ignore_errors=True)
-        shutil.copytree(run, final, ignore=shutil.ignore_patterns("checkpoints", "logs"))
+        shutil.copytree(kept, final, ignore=shutil.ignore_patterns("checkpoints", "logs"))
     checks = stability(results, config.scenario)
     summary = {
         "config": config.to_json(),
@@ -312,6 +327,7 @@ def run_dagger(
         "focus_shares": focus,
         "band": f"{STABILITY_SIGMAS:g} standard errors of the per-seed paired difference, at least 1/eval_episodes",
         "final_run": str(final),
+        "final_round": best,
         "eval_seeds": list(range(config.eval_seed, config.eval_seed + config.eval_episodes)),
         "stage_wall_s": walls,
         "train_minutes": {str(r): b / 60 for r, b in budgets_s.items()},

@@ -1,7 +1,7 @@
 """`e2edrive demo --scenario all`: one network for every scenario, end to end.
 
 collect expert clips over the scenarios → train round 0 → DAgger rounds (`dagger.py`) → export ONNX →
-evaluate expert, rules, learned (torch, the last round's evaluation; ONNX) on every scenario, on the same
+evaluate expert, rules, learned (torch, the kept round's evaluation; ONNX) on every scenario, on the same
 held-out seeds → leaderboard, DIR/summary.json (`scenarios.<name>.{expert,rules,learned_torch,learned_onnx}`),
 DIR/report.md, DIR/bench/ (the leaderboard's episodes) and the HTML report DIR/report/index.html. The trained
 run is DIR/run.
@@ -85,7 +85,7 @@ def run_generalist_demo(out: Path, config: GeneralistConfig = GeneralistConfig()
     t = time.perf_counter()
     export = export_onnx(out / "run", out / "model.onnx")
     walls["export"] = time.perf_counter() - t
-    evals = {"learned_torch": json.loads((out / f"round_{d.rounds}" / "eval.json").read_text())}
+    evals = {"learned_torch": json.loads((out / f"round_{dagger['final_round']}" / "eval.json").read_text())}
     # the blind baseline (ego status only) on the network's training split; its open-loop scores beside
     # closed loop on the held-out split (`model/blind.py`, `evaluate/open_loop.py`)
     expert_clips = list_clips(out / "expert_clips")
