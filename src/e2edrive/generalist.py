@@ -39,7 +39,7 @@ class GeneralistConfig:
     6.5 min fine-tuning and ~1 min evaluation, ~3 min of final evaluations and report. On-policy rounds moved
     the hard scenarios more than longer behaviour cloning did. A machine at half that speed took 85 min: the
     deadline (58 min, two of margin) now shrinks the training budgets where the driving measured on the way
-    says they would not fit (`dagger.training_minutes`; 54 min there, training 197-327 samples/s, with 21 of
+    says they would not fit (`dagger.training_minutes`; 55 min there, training 234-306 samples/s, with 23 of
     the 33.5 budgeted minutes). The expert labels every fourth on-policy frame: its plans (the world replayed
     3 s ahead) were ~85 % of on-policy collection, itself half of all driving."""
 
