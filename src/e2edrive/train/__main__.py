@@ -11,11 +11,11 @@ import sys
 from e2edrive.cli import main
 
 if __name__ == "__main__":
+    code = 0
     try:
         main(["train", *sys.argv[1:]])
-        code = 0
-    except SystemExit as exc:  # main always ends here: 0, 2 for a user error, 130 when interrupted
-        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    except SystemExit as exc:  # main always ends in sys.exit(int): 0, 2 for a user error, 130 when interrupted
+        code = exc.code
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
