@@ -1,21 +1,51 @@
 import math
 
+import numpy as np
 import pytest
+from highway_env.vehicle.kinematics import Vehicle
 
-from e2edrive.core.control import WHEELBASE_M, pursuit_steer_rad, slip_rad
+from e2edrive.core.control import WHEELBASE_M, point_at_distance, pursuit_steer_rad
+
+
+def _drive(steer_rad: float, distance_m: float, speed_mps: float = 2.0, dt_s: float = 0.01) -> np.ndarray:
+    """highway-env's own kinematic bicycle from the origin, heading +x, holding a steering command the way the
+    world sends it (`World.step`: highway-env's y points right): its path in the ego frame (y left), (N, 2) m."""
+    car = Vehicle(None, np.zeros(2), heading=0.0, speed=speed_mps)
+    car.act({"steering": -steer_rad, "acceleration": 0.0})
+    path = []
+    for _ in range(int(distance_m / speed_mps / dt_s)):
+        car.step(dt_s)
+        path.append((car.position[0], -car.position[1]))
+    return np.array(path)
+
+
+@pytest.mark.parametrize("point", [(20.0, 0.5), (10.0, -2.0), (8.0, 3.0), (6.0, 5.0), (5.0, -6.0), (30.0, 4.0)])
+def test_the_car_steering_the_pursuit_angle_drives_through_the_point(point):
+    """Pure pursuit's arc starts in the direction the car will move in (its heading plus the slip of the new
+    steering), so a car holding the steering reaches the point, however tight the turn (a junction at 8 m)."""
+    path = _drive(pursuit_steer_rad(*point), 2.0 * math.hypot(*point))
+    assert np.min(np.linalg.norm(path - np.array(point), axis=1)) < 0.05
 
 
 @pytest.mark.parametrize("radius_m", [15.0, 30.0, 80.0])
 def test_pursuit_holds_a_circle_it_already_drives(radius_m):
     """A car on a circle, steering for it, moves tangent to it but points `slip` inside: aiming at a point of the
-    circle must keep its steering. Measured from the heading alone, pursuit asked ~1.5x more in tight curves."""
+    circle keeps its steering. Measured from the heading alone, pursuit asked ~1.5x more in tight curves."""
     beta = math.asin(WHEELBASE_M / (2 * radius_m))
     steer = math.atan(2 * math.tan(beta))
-    assert slip_rad(steer) == pytest.approx(beta)
     arc = 10.0
     xv, yv = radius_m * math.sin(arc / radius_m), radius_m * (1 - math.cos(arc / radius_m))  # velocity frame
     x = xv * math.cos(beta) - yv * math.sin(beta)  # heading frame: the heading is beta right of the motion
     y = xv * math.sin(beta) + yv * math.cos(beta)
-    assert pursuit_steer_rad(x, y, steer) == pytest.approx(steer, rel=1e-6)
-    assert pursuit_steer_rad(x, y, 0.0) > 1.3 * steer, "from the heading alone it over-steers"
-    assert pursuit_steer_rad(x, y - 0.5, steer) < steer < pursuit_steer_rad(x, y + 0.5, steer)
+    assert pursuit_steer_rad(x, y) == pytest.approx(steer, rel=1e-6)
+    from_heading = 2.0 * math.sin(math.atan2(y, x)) / math.hypot(x, y)  # pure pursuit's curvature from the heading
+    assert math.atan(2 * math.tan(math.asin(from_heading * WHEELBASE_M / 2))) > 1.3 * steer, "that over-steers"
+    assert pursuit_steer_rad(x, y - 0.5) < steer < pursuit_steer_rad(x, y + 0.5)
+
+
+def test_a_short_plan_extends_along_its_chord():
+    """A slow car's plan is a few centimetres per point: past its end the aim point follows the chord from the
+    car to the last point, not the direction of the last, noise-sized, segment."""
+    plan = np.array([[0.5, 0.0], [1.0, 0.05], [1.5, 0.1], [2.0, 0.1], [2.05, -0.3], [2.1, 0.2]], np.float32)
+    x, y = point_at_distance(plan, 8.0)
+    assert math.atan2(y, x) == pytest.approx(math.atan2(0.2, 2.1), abs=1e-3)

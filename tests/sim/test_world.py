@@ -67,3 +67,18 @@ def test_ego_mobil_sees_a_closing_car_still_on_the_previous_road_segment():
     left = ("b", "c", 0)
     assert IDMVehicle.mobil(ego, left), "the plain search misses the car 6 m before the join"
     assert not ego.mobil(left)
+
+
+def test_braking_stops_the_car_and_never_drives_it_backwards():
+    """highway-env's vehicle reverses under a held negative acceleration; the ego stops exactly and stays."""
+    from e2edrive.core.policy import Action
+
+    world = World(get_scenario("highway"), {"vehicles_count": 0}, cameras=())
+    world.reset(0)
+    speeds = []
+    for _ in range(60):  # 6 s of full braking from ~25 m/s
+        world.step(Action(0.0, -5.0))
+        speeds.append(world.ego.speed)
+    assert min(speeds) == 0.0 and speeds[-1] == 0.0
+    world.step(Action(0.0, 1.0))
+    assert world.ego.speed > 0.0, "and drives off again"

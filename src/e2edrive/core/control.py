@@ -37,14 +37,16 @@ class ControllerConfig:
 
 
 def point_at_distance(trajectory: np.ndarray, distance_m: float) -> np.ndarray:
-    """Point at arc length distance_m along (0, 0) → trajectory points; extrapolates past the last one."""
+    """Point at arc length distance_m along (0, 0) → trajectory points; past the last one, along the chord from
+    (0, 0) to it. (Along the last segment, a slow car's plan — points a few centimetres apart — pointed anywhere:
+    waiting at a junction, the learned driver steered to the lock and left the road.)"""
     pts = np.vstack([np.zeros((1, 2), np.float32), trajectory])
     seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
     cum = np.concatenate([[0.0], np.cumsum(seg)])
     if cum[-1] < 1e-3:
         return np.array([distance_m, 0.0])
     if distance_m >= cum[-1]:
-        d = pts[-1] - pts[-2] if seg[-1] > 1e-6 else np.array([1.0, 0.0])
+        d = pts[-1]
         return pts[-1] + d / max(np.linalg.norm(d), 1e-6) * (distance_m - cum[-1])
     i = int(np.searchsorted(cum, distance_m, side="right") - 1)
     frac = (distance_m - cum[i]) / max(seg[i], 1e-6)
@@ -56,32 +58,27 @@ def plan_to_action(
     speed_mps: float,
     config: ControllerConfig = ControllerConfig(),
     layout: io.PlanLayout = io.PLAN_LAYOUT,
-    current_steer_rad: float = 0.0,
 ) -> Action:
-    """Model output (layout.size,) → Action: pure pursuit on the most confident trajectory (curvature 2y/L²,
-    then the bicycle's steering angle), the acceleration from the controls head. current_steer_rad: the
-    steering the car holds now (the last command), which sets the direction it moves in (`pursuit_steer_rad`)."""
+    """Model output (layout.size,) → Action: pure pursuit on the most confident trajectory (the kinematic
+    bicycle's steering onto the arc through the point one lookahead along it, `pursuit_steer_rad`), the
+    acceleration from the controls head."""
     trajectory, controls = layout.split(plan)
     lookahead = float(np.clip(config.lookahead_s * speed_mps, config.min_lookahead_m, config.max_lookahead_m))
     x, y = point_at_distance(trajectory, lookahead)
-    return Action(steer_rad=pursuit_steer_rad(x, y, current_steer_rad), accel_mps2=float(controls[1])).clipped()
+    return Action(steer_rad=pursuit_steer_rad(x, y), accel_mps2=float(controls[1])).clipped()
 
 
-def slip_rad(steer_rad: float) -> float:
-    """The kinematic bicycle's slip angle (centre of mass mid-car, as in highway-env): the car moves this far
-    to the side of where it points while it steers."""
-    return math.atan(0.5 * math.tan(steer_rad))
-
-
-def pursuit_steer_rad(x_m: float, y_m: float, current_steer_rad: float = 0.0) -> float:
-    """Steering that puts the car on the arc through the ego-frame point (x forward, y left): pure pursuit's
-    curvature 2 sin(alpha)/L, alpha the point's bearing from the direction the car moves in (its heading plus
-    the slip of the steering it holds: measured from the heading alone, pursuit asked ~1.5x the expert's
-    steering in curves and cut them), then the kinematic bicycle's angle."""
-    bearing = math.atan2(y_m, x_m) - slip_rad(current_steer_rad)
-    curvature = 2.0 * math.sin(bearing) / max(math.hypot(x_m, y_m), 1e-3)
-    sin_beta = float(np.clip(curvature * WHEELBASE_M / 2.0, -1.0, 1.0))
-    return math.atan(2.0 * math.tan(math.asin(sin_beta)))
+def pursuit_steer_rad(x_m: float, y_m: float) -> float:
+    """Steering that puts the kinematic bicycle (highway-env's: centre of mass mid-car) on the arc through the
+    ego-frame point (x forward, y left). The car moves at its slip angle beta off its heading, on a path of
+    curvature 2 sin(beta)/L; pure pursuit's arc from that direction through a point at distance d and bearing
+    theta has curvature 2 sin(theta - beta)/d. Equal when tan(beta) = L sin(theta) / (d + L cos(theta)), and
+    the steering is atan(2 tan(beta)). (Aiming from the heading alone asked ~1.5x the expert's steering in
+    curves; aiming from the slip of the steering held the step before oscillated to the lock at low speed.)"""
+    theta = math.atan2(y_m, x_m)
+    d = max(math.hypot(x_m, y_m), 1e-3)
+    beta = math.atan2(WHEELBASE_M * math.sin(theta), d + WHEELBASE_M * math.cos(theta))
+    return math.atan(2.0 * math.tan(beta))
 
 
 class FrameContext:

@@ -183,8 +183,6 @@ class MonitoredPolicy:
         radar = None if lead is None else LeadEstimate(distance_m=lead[0], closing_speed_mps=lead[1])
         out = self.monitor.filter(command, world.dt_s, radar)
         self.interventions.update(out.interventions)
-        if hasattr(self.inner, "steer_rad"):
-            self.inner.steer_rad = out.action.steer_rad  # what the car holds
         return out.action
 
     def __getattr__(self, name: str):  # last_plan, layout, cameras of the model

@@ -64,7 +64,7 @@ def open_loop(policy, clip_dirs: list[Path]) -> dict:
                     trajectory, float(s["speed_mps"][t]), float(gap), float(s["lead_closing_mps"][t])
                 )
             if hasattr(policy, "steer_rad"):
-                policy.steer_rad = float(s["steer_rad"][t])  # what the car held: only the controller reads it
+                policy.steer_rad = float(s["steer_rad"][t])  # what the car held: the blind baseline reads it
     if not errors:
         raise ValueError("no expert-driven frames to score open loop")
     e = np.stack(errors)

@@ -143,6 +143,6 @@ class BlindPolicy:
         return self.last_plan
 
     def act(self, observation: Observation) -> Action:
-        action = plan_to_action(self.plan(observation), observation.speed_mps, self.controller, LAYOUT, self.steer_rad)
-        self.steer_rad = action.steer_rad
+        action = plan_to_action(self.plan(observation), observation.speed_mps, self.controller, LAYOUT)
+        self.steer_rad = action.steer_rad  # an input of its next plan
         return action

@@ -30,13 +30,11 @@ class TorchPolicy:
         )
         self.layout = model_config.plan
         self.last_plan = np.zeros(self.layout.size, np.float32)
-        self.steer_rad = 0.0
         if threads is not None:
             torch.set_num_threads(threads)
 
     def reset(self, seed: int) -> None:
         self.context.reset()
-        self.steer_rad = 0.0
 
     @torch.no_grad()
     def plan(self, observation: Observation) -> np.ndarray:
@@ -50,7 +48,4 @@ class TorchPolicy:
         return self.last_plan
 
     def act(self, observation: Observation) -> Action:
-        plan = self.plan(observation)
-        action = plan_to_action(plan, observation.speed_mps, self.controller, self.layout, self.steer_rad)
-        self.steer_rad = action.steer_rad  # held until the next command: sets the direction the car moves in
-        return action
+        return plan_to_action(self.plan(observation), observation.speed_mps, self.controller, self.layout)

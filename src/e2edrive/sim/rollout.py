@@ -114,7 +114,7 @@ def run_episode(
                 expert_drives = bool(mix.random() < expert_share)
             command = label if expert_drives else command
         applied, perturbed = perturber(command) if perturber else (command, False)
-        if dagger and hasattr(driver, "steer_rad"):  # the learner's controller starts from what the car holds
+        if dagger and hasattr(driver, "steer_rad"):  # a learner that reads the steering the car holds (blind)
             driver.steer_rad = applied.clipped().steer_rad
         if recorder is not None:
             extra = {}

@@ -80,7 +80,6 @@ class DriveLoop:
             io.INPUT_SPEED: np.zeros((1, 1), np.float32),
             io.INPUT_COMMAND: np.zeros((1, io.N_COMMANDS), np.float32),
         }
-        self.steer_rad = 0.0
 
     def infer(self, frame) -> np.ndarray:
         for name, stack in zip(self.cameras, self.context.push(frame.images)):
@@ -96,7 +95,6 @@ class DriveLoop:
             self.source = source
             self.context.reset()
             self.monitor.reset()
-            self.steer_rad = 0.0
         period = self.config.period_s
         latencies_s: list[float] = []
         model_s: list[float] = []
@@ -115,7 +113,7 @@ class DriveLoop:
                 t_model = time.perf_counter()
                 plan = self.infer(frame)
                 model_s.append(time.perf_counter() - t_model)
-                command = plan_to_action_or_none(plan, frame.speed_mps, self.controller, self.layout, self.steer_rad)
+                command = plan_to_action_or_none(plan, frame.speed_mps, self.controller, self.layout)
             elapsed = time.perf_counter() - start
             latencies_s.append(elapsed)
             if elapsed > period:
@@ -124,7 +122,6 @@ class DriveLoop:
             out = self.monitor.filter(command, period, frame.lead if frame is not None else None)
             reasons.update(out.interventions)
             self.source.apply(out.action)
-            self.steer_rad = out.action.steer_rad  # what the car holds: where the controller starts from next
             if on_cycle is not None:
                 on_cycle(CycleRecord(frame, plan, out.action, out.interventions))
             cycles += 1
@@ -142,12 +139,11 @@ def plan_to_action_or_none(
     speed_mps: float,
     controller: ControllerConfig,
     layout: io.PlanLayout = io.PLAN_LAYOUT,
-    current_steer_rad: float = 0.0,
 ) -> Action | None:
     """None for a non-finite plan, so the monitor reports it and falls back."""
     if not np.all(np.isfinite(plan)):
         return None
-    return plan_to_action(plan, speed_mps, controller, layout, current_steer_rad)
+    return plan_to_action(plan, speed_mps, controller, layout)
 
 
 def percentiles_ms(times_s: list[float]) -> dict[str, float]:

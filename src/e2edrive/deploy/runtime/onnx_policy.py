@@ -73,11 +73,9 @@ class OnnxPolicy:
             io.INPUT_COMMAND: np.zeros((1, io.N_COMMANDS), np.float32),
         }
         self.last_plan = np.zeros(self.layout.size, np.float32)
-        self.steer_rad = 0.0
 
     def reset(self, seed: int) -> None:
         self.context.reset()
-        self.steer_rad = 0.0
 
     def plan(self, observation: Observation) -> np.ndarray:
         for name, stack in zip(self.cameras, self.context.push(observation.frames)):
@@ -89,7 +87,4 @@ class OnnxPolicy:
         return self.last_plan
 
     def act(self, observation: Observation) -> Action:
-        plan = self.plan(observation)
-        action = plan_to_action(plan, observation.speed_mps, self.controller, self.layout, self.steer_rad)
-        self.steer_rad = action.steer_rad  # held until the next command: sets the direction the car moves in
-        return action
+        return plan_to_action(self.plan(observation), observation.speed_mps, self.controller, self.layout)

@@ -27,17 +27,13 @@ class OraclePolicy:
 
     def reset(self, seed: int) -> None:
         self.expert.reset(seed)
-        self.steer_rad = 0.0
 
     def act(self, observation: Observation) -> Action:
         command = self.expert.act(observation)
         plan = expert_trajectory(observation.state, self.expert)
         if plan is None:  # the episode ends within the horizon: the expert's own command
-            self.steer_rad = command.clipped().steer_rad
             return command
         out = np.zeros(self.layout.size, np.float32)
         out[self.layout.trajectories] = plan.reshape(-1)
         out[self.layout.control] = (command.steer_rad, command.accel_mps2)
-        action = plan_to_action(out, observation.speed_mps, self.controller, self.layout, self.steer_rad)
-        self.steer_rad = action.steer_rad
-        return action
+        return plan_to_action(out, observation.speed_mps, self.controller, self.layout)
