@@ -30,7 +30,7 @@ def test_the_car_steering_the_pursuit_angle_drives_through_the_point(point):
 @pytest.mark.parametrize("radius_m", [15.0, 30.0, 80.0])
 def test_pursuit_holds_a_circle_it_already_drives(radius_m):
     """A car on a circle, steering for it, moves tangent to it but points `slip` inside: aiming at a point of the
-    circle keeps its steering. Measured from the heading alone, pursuit asked ~1.5x more in tight curves."""
+    circle keeps its steering (measured from the heading alone, pursuit asked ~1.5x more in tight curves)."""
     beta = math.asin(WHEELBASE_M / (2 * radius_m))
     steer = math.atan(2 * math.tan(beta))
     arc = 10.0
@@ -38,8 +38,6 @@ def test_pursuit_holds_a_circle_it_already_drives(radius_m):
     x = xv * math.cos(beta) - yv * math.sin(beta)  # heading frame: the heading is beta right of the motion
     y = xv * math.sin(beta) + yv * math.cos(beta)
     assert pursuit_steer_rad(x, y) == pytest.approx(steer, rel=1e-6)
-    from_heading = 2.0 * math.sin(math.atan2(y, x)) / math.hypot(x, y)  # pure pursuit's curvature from the heading
-    assert math.atan(2 * math.tan(math.asin(from_heading * WHEELBASE_M / 2))) > 1.3 * steer, "that over-steers"
     assert pursuit_steer_rad(x, y - 0.5) < steer < pursuit_steer_rad(x, y + 0.5)
 
 

@@ -76,8 +76,7 @@ def pursuit_steer_rad(x_m: float, y_m: float) -> float:
     the steering is atan(2 tan(beta)). (Aiming from the heading alone asked ~1.5x the expert's steering in
     curves; aiming from the slip of the steering held the step before oscillated to the lock at low speed.)"""
     theta = math.atan2(y_m, x_m)
-    d = max(math.hypot(x_m, y_m), 1e-3)
-    beta = math.atan2(WHEELBASE_M * math.sin(theta), d + WHEELBASE_M * math.cos(theta))
+    beta = math.atan2(WHEELBASE_M * math.sin(theta), math.hypot(x_m, y_m) + WHEELBASE_M * math.cos(theta))
     return math.atan(2.0 * math.tan(beta))
 
 

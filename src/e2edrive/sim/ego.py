@@ -40,9 +40,8 @@ class EgoVehicle(RoutePrediction, IDMVehicle):
         """highway-env's bicycle step, but braking stops the car instead of driving it backwards: a plain vehicle
         reverses under a held negative acceleration, down to -40 m/s (the learned driver, braking before a
         junction, rolled back until it left the road in 20 of 38 failed episodes). No command reverses it."""
-        if isinstance(self.action, dict) and "acceleration" in self.action:
-            floor = -max(float(self.speed), 0.0) / dt
-            self.action = {**self.action, "acceleration": max(float(self.action["acceleration"]), floor)}
+        floor = -max(float(self.speed), 0.0) / dt
+        self.action = {**self.action, "acceleration": max(float(self.action["acceleration"]), floor)}
         super().step(dt)
 
     def steering_control(self, target_lane_index: tuple) -> float:
