@@ -114,6 +114,11 @@ def test_open_loop_beside_closed_loop_with_the_blind_baseline(tiny_clips, untrai
     for m in bench["open_loop"].values():
         assert m["clips"] == 4 and m["frames"] > 0 and 0 <= m["plan_overlap_rate"] <= 1
         assert m["l2_1s_m"] >= 0 and m["l2_3s_m"] >= 0
+        for h in (1, 2, 3):
+            assert 0 <= m[f"best_l2_{h}s_m"] <= m[f"l2_{h}s_m"], "the nearest hypothesis is never farther"
+        assert 0 <= m["confidence_picks_best_rate"] <= 1
+    assert bench["open_loop"]["blind"]["confidence_picks_best_rate"] == 1.0, "one hypothesis: always the best"
+    assert bench["open_loop"]["blind"]["best_l2_3s_m"] == bench["open_loop"]["blind"]["l2_3s_m"]
     assert bench["open_loop"]["blind"]["l2_1s_m"] < bench["open_loop"]["model.onnx"]["l2_1s_m"], (
         "fed the clips' own speeds, even a briefly trained blind MLP beats an untrained network open loop"
     )

@@ -3,6 +3,11 @@ frame by frame (as in the car, with its frame context), and its chosen plan is c
 then drove.
 
     l2_<k>s_m          mean distance between planned and driven position k = 1, 2, 3 s ahead
+    best_l2_<k>s_m     the same for the hypothesis nearest the driven path at each horizon (best of K, as
+                       trajectory-prediction benchmarks' minFDE): what the plan would score if choosing were free
+    confidence_picks_best_rate
+                       share of frames whose most confident hypothesis (the one that drives) is the nearest
+                       (least mean distance over the plan); 1 with one hypothesis
     plan_overlap_rate  share of frames whose plan runs into the car ahead: the clip knows that car's gap and
                        closing speed (radar-style), so it is predicted at constant speed along the lane; a plan
                        point within half a lane of the lane's centre line whose front bumper passes the lead
@@ -41,7 +46,8 @@ def open_loop(policy, clip_dirs: list[Path]) -> dict:
 
     index = [round(h / TRAJECTORY_DT_S) - 1 for h in HORIZONS_S]
     errors: list[np.ndarray] = []
-    overlaps, with_lead, clips = 0, 0, 0
+    best_errors: list[np.ndarray] = []
+    overlaps, with_lead, clips, picks_best = 0, 0, 0, 0
     cameras = tuple(getattr(policy, "cameras", ()))
     for path in clip_dirs:
         clip = read_clip(path)
@@ -54,9 +60,14 @@ def open_loop(policy, clip_dirs: list[Path]) -> dict:
         clips += 1
         for t in range(n - FUTURE_FRAMES):
             obs = Observation({c: v[t] for c, v in videos.items()}, float(s["speed_mps"][t]), str(s["command"][t]), t)
-            trajectory, _ = policy.layout.split(policy.plan(obs))
+            hypotheses, confidence = policy.layout.hypotheses_of(policy.plan(obs))
+            chosen = int(np.argmax(confidence))
+            trajectory = hypotheses[chosen]
             truth = future_trajectory(s["x_m"], s["y_m"], s["yaw_rad"], t)
-            errors.append(np.linalg.norm(trajectory[index] - truth[index], axis=-1))
+            distance = np.linalg.norm(hypotheses - truth[None], axis=-1)  # (K, P)
+            errors.append(distance[chosen, index])
+            best_errors.append(distance[:, index].min(axis=0))
+            picks_best += chosen == int(distance.mean(axis=1).argmin())
             gap = s["lead_gap_m"][t]
             if gap is not None and np.isfinite(gap):
                 with_lead += 1
@@ -67,9 +78,11 @@ def open_loop(policy, clip_dirs: list[Path]) -> dict:
                 policy.steer_rad = float(s["steer_rad"][t])  # what the car held: the blind baseline reads it
     if not errors:
         raise ValueError("no expert-driven frames to score open loop")
-    e = np.stack(errors)
+    e, best = np.stack(errors), np.stack(best_errors)
     return {
         **{f"l2_{h:g}s_m": float(e[:, k].mean()) for k, h in enumerate(HORIZONS_S)},
+        **{f"best_l2_{h:g}s_m": float(best[:, k].mean()) for k, h in enumerate(HORIZONS_S)},
+        "confidence_picks_best_rate": picks_best / len(e),
         "plan_overlap_rate": overlaps / len(e),
         "frames_with_lead_car": with_lead,
         "frames": len(e),

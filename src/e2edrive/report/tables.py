@@ -67,6 +67,8 @@ OPEN_LOOP_HEADER = (
     "L2 1 s m",
     "L2 2 s m",
     "L2 3 s m",
+    "best of K 3 s m",
+    "picks best",
     "plan overlaps",
     "closed-loop success",
     "driving score",
@@ -108,7 +110,9 @@ def open_loop_rows(bench: dict) -> list[list[str]]:
     for key, m in bench.get("open_loop", {}).items():
         per = list(bench["results"][key].values())
         rows.append(
-            [key, f"{m['l2_1s_m']:.2f}", f"{m['l2_2s_m']:.2f}", f"{m['l2_3s_m']:.2f}", f"{m['plan_overlap_rate']:.3f}"]
+            [key, *(f"{m[f'l2_{h}s_m']:.2f}" for h in (1, 2, 3))]
+            + [_fmt(m.get("best_l2_3s_m"), 2), _fmt(m.get("confidence_picks_best_rate"), 2)]
+            + [f"{m['plan_overlap_rate']:.3f}"]
             + [f"{sum(r['success_rate'] for r in per) / len(per):.2f}"]
             + [f"{sum(r['driving_score'] for r in per) / len(per):.3f}"]
         )
