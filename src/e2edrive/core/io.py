@@ -89,10 +89,15 @@ class PlanLayout:
         p = np.exp(logits - logits.max())
         return trajectories, (p / p.sum()).astype(np.float32)
 
+    @staticmethod
+    def driving(confidence: np.ndarray) -> int:
+        """Index of the hypothesis that drives: the most confident."""
+        return int(np.argmax(confidence))
+
     def split(self, plan: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """→ the most confident trajectory (TRAJECTORY_POINTS, 2) metres, controls (2,) [steer_rad, accel_mps2]."""
+        """→ the driving trajectory (TRAJECTORY_POINTS, 2) metres, controls (2,) [steer_rad, accel_mps2]."""
         trajectories, confidence = self.hypotheses_of(plan)
-        return trajectories[int(np.argmax(confidence))], self._check(plan)[self.control]
+        return trajectories[self.driving(confidence)], self._check(plan)[self.control]
 
     def aux_of(self, plan: np.ndarray) -> dict[str, float]:
         return dict(zip(self.aux, map(float, self._check(plan)[self.aux_values])))

@@ -61,7 +61,7 @@ def open_loop(policy, clip_dirs: list[Path]) -> dict:
         for t in range(n - FUTURE_FRAMES):
             obs = Observation({c: v[t] for c, v in videos.items()}, float(s["speed_mps"][t]), str(s["command"][t]), t)
             hypotheses, confidence = policy.layout.hypotheses_of(policy.plan(obs))
-            chosen = int(np.argmax(confidence))
+            chosen = policy.layout.driving(confidence)
             trajectory = hypotheses[chosen]
             truth = future_trajectory(s["x_m"], s["y_m"], s["yaw_rad"], t)
             distance = np.linalg.norm(hypotheses - truth[None], axis=-1)  # (K, P)
