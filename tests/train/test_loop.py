@@ -4,7 +4,7 @@ import torch
 
 from e2edrive.data.build import BuildConfig, build_dataset
 from e2edrive.model.checkpoint import is_run_dir, load_model
-from e2edrive.train.loop import TrainConfig, train
+from e2edrive.train.loop import REFIT_UNTIL_FRACTION, TrainConfig, fit_steps, train
 
 
 def test_train_writes_a_loadable_checkpoint_history_and_summary(tiny_clips, tmp_path):
@@ -41,3 +41,12 @@ def test_fine_tuning_starts_from_the_given_run(tiny_clips, untrained_run, tmp_pa
     assert saved["train"]["init"] == str(untrained_run)
     for name, p in start.named_parameters():
         assert torch.allclose(p, dict(tuned.named_parameters())[name], atol=1e-6), name
+
+
+def test_the_step_count_is_refitted_until_half_the_budget_has_run():
+    # 60 s into a 600-s budget at 0.5 s per step: 1080 more steps fill it, and later checks may still correct it
+    assert fit_steps(120, 60.0, 0.5, 600.0, 100_000) == (120 + 1080, False)
+    # a machine slow at first, faster since: the fit at half the budget fills the rest at the rate measured then
+    assert fit_steps(700, REFIT_UNTIL_FRACTION * 600.0, 0.25, 600.0, 100_000) == (700 + 1200, True)
+    assert fit_steps(700, 300.0, 0.25, 600.0, 1000) == (1000, True), "never past max_steps"
+    assert fit_steps(700, 650.0, 0.25, 600.0, 100_000) == (700, True), "over budget: stop now"

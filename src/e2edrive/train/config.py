@@ -13,7 +13,7 @@ from e2edrive.model.config import CameraInput, ModelConfig
 class TrainConfig:
     minutes: float | None = 8.0
     """Time budget of the optimisation loop; the step count is fitted to it (measured on rank 0, broadcast,
-    re-fitted while the first quarter of the budget runs). None → max_steps."""
+    re-fitted while the first half of the budget runs). None → max_steps."""
     max_steps: int = 100_000
     batch_size: int = 64
     """Samples per micro-batch on each rank; the global batch is batch_size x world size x accumulate."""

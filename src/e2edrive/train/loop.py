@@ -39,9 +39,12 @@ FIT_CHECK_EVERY = 10
 """Steps between the (collective) checks for rank 0's time-budget decision."""
 FIT_AFTER_S = 60.0
 FIT_AFTER_FRACTION = 0.1
-"""The step count is fitted to the budget once, after min(FIT_AFTER_S, FIT_AFTER_FRACTION x budget) of
-training (and at least FIT_MIN_STEPS steps), from the step rate since warm-up: measured late enough to fill
-the budget (a fit after 30 steps left a 12-minute budget a third unused)."""
+REFIT_UNTIL_FRACTION = 0.5
+"""The step count is fitted to the budget after min(FIT_AFTER_S, FIT_AFTER_FRACTION x budget) of training (and
+at least FIT_MIN_STEPS steps), from the step rate since warm-up, and re-fitted at every check until
+REFIT_UNTIL_FRACTION of the budget has run: measured late enough to fill the budget (a fit after 30 steps left a
+12-minute budget a third unused; one fit after a minute on a machine slow at first left 23 % of 9.7 min
+unused)."""
 OVERRUN_FACTOR = 1.05
 """Training stops at this multiple of its time budget whatever the fitted step count (the schedule then ends a
 little early rather than the run late)."""
@@ -51,6 +54,13 @@ RESUMABLE_KEYS = ("minutes", "max_steps", "workers", "log_every", "save_every", 
 """Train config keys a resumed run may change; any other change means another run."""
 SUMMARY = "train_summary.json"
 HISTORY = "history.json"
+
+
+def fit_steps(step: int, elapsed_s: float, per_step_s: float, budget_s: float, max_steps: int) -> tuple[int, bool]:
+    """The step count that fills the time budget at the measured rate (never below the current step, never above
+    max_steps), and whether this is the last fit (REFIT_UNTIL_FRACTION of the budget has run)."""
+    total = max(step, min(max_steps, int((budget_s - elapsed_s) / per_step_s) + step))
+    return total, elapsed_s >= REFIT_UNTIL_FRACTION * budget_s
 
 
 def _lr_at(step: int, total: int, config: TrainConfig) -> float:
@@ -293,10 +303,11 @@ def _train(data: list[Path], run_dir: Path, config: TrainConfig, progress: bool,
                     and elapsed >= min(FIT_AFTER_S, FIT_AFTER_FRACTION * budget_s)
                 ):
                     per_step = (time.perf_counter() - t_fit) / (step - start_step - FIT_WARMUP_STEPS)
-                    decided = max(step, min(config.max_steps, int((budget_s - elapsed) / per_step) + step))
+                    fit, last = fit_steps(step, elapsed, per_step, budget_s, config.max_steps)
+                    decided = -fit if last else fit
                 decided = broadcast_int(decided, d)
                 if decided:
-                    total, fitted = decided, True
+                    total, fitted = abs(decided), decided < 0
                     bar.update(task, total=total)
             elif budget_s is not None and step % FIT_CHECK_EVERY == 0:
                 # a machine that slows down after the fit (other work on its cores) must not overrun the budget
