@@ -46,7 +46,7 @@ def test_fine_tuning_starts_from_the_given_run(tiny_clips, untrained_run, tmp_pa
 def test_the_step_count_is_refitted_until_half_the_budget_has_run():
     # 60 s into a 600-s budget at 0.5 s per step: 1080 more steps fill it, and later checks may still correct it
     assert fit_steps(120, 60.0, 0.5, 600.0, 100_000) == (120 + 1080, False)
-    # a machine slow at first, faster since: the fit at half the budget fills the rest at the rate measured then
+    # at half the budget the last fit fills the rest at the mean rate since warm-up, which then spans half the budget
     assert fit_steps(700, REFIT_UNTIL_FRACTION * 600.0, 0.25, 600.0, 100_000) == (700 + 1200, True)
     assert fit_steps(700, 300.0, 0.25, 600.0, 1000) == (1000, True), "never past max_steps"
     assert fit_steps(700, 650.0, 0.25, 600.0, 100_000) == (700, True), "over budget: stop now"

@@ -304,7 +304,7 @@ def _train(data: list[Path], run_dir: Path, config: TrainConfig, progress: bool,
                 ):
                     per_step = (time.perf_counter() - t_fit) / (step - start_step - FIT_WARMUP_STEPS)
                     fit, last = fit_steps(step, elapsed, per_step, budget_s, config.max_steps)
-                    decided = -fit if last else fit
+                    decided = -fit if last else fit  # one int to broadcast: negative for the last fit
                 decided = broadcast_int(decided, d)
                 if decided:
                     total, fitted = abs(decided), decided < 0
