@@ -21,7 +21,7 @@ DISTANCE_RATIO_TARGET = 0.75
 @dataclass(frozen=True)
 class DemoConfig:
     scenario: str = "highway"
-    collect_episodes: int = 150
+    collect_episodes: int = 100
     train_minutes: float = 7.0
     eval_episodes: int = 30
     train_seed: int = 0

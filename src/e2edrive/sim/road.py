@@ -3,8 +3,8 @@
 Profiled on the highway scenario (30 cars), `Road.neighbour_vehicles` (every car's IDM and MOBIL asks it for
 the cars ahead and behind, each time projecting every car onto the lane one by one) and the all-pairs
 collision check took about 60 % of a step. Same decisions, same collisions, same bytes: the projection is
-computed the same way, only for all cars at once, and pairs are skipped only when highway-env's own
-spherical pre-check would skip them.
+computed the same way, only for all cars at once and once per lane while the cars decide (nothing moves until the
+road steps), and pairs are skipped only when highway-env's own spherical pre-check would skip them.
 
 On roads of many lanes (roundabout, junction, racetrack) every car's move then asks for its closest lane, which
 highway-env answers by measuring every lane: half of a roundabout episode's collection with DAgger labels (whose
@@ -26,19 +26,21 @@ PRECHECK_SLACK_M = 1e-6
 
 class FastRoad(Road):
     _snapshot: tuple | None = None
-    """(cars, their positions) while every car decides its action: nothing moves until the road steps."""
+    """(cars, their positions, each car's index by id, {id(lane): every car's coordinate on it}) while every car
+    decides its action: nothing moves until the road steps, so each lane's projection is computed once."""
 
     def act(self) -> None:
-        self._snapshot = self._cars_and_positions()
+        self._snapshot = self._take_snapshot()
         try:
             super().act()
         finally:
             self._snapshot = None
 
-    def _cars_and_positions(self) -> tuple[list, np.ndarray]:
+    def _take_snapshot(self) -> tuple:
         # highway-env skips landmarks among both lists; only objects can be landmarks (an ABC: slow to test)
         cars = self.vehicles + [o for o in self.objects if not isinstance(o, Landmark)]
-        return cars, np.array([car.position for car in cars]).reshape(-1, 2)
+        positions = np.array([car.position for car in cars]).reshape(-1, 2)
+        return cars, positions, {id(car): i for i, car in enumerate(cars)}, {}
 
     def neighbour_vehicles(self, vehicle, lane_index=None):
         lane_index = lane_index or vehicle.lane_index
@@ -48,35 +50,28 @@ class FastRoad(Road):
         searched = self._searched_lanes(lane_index, lane)
         if any(type(search) is not StraightLane for search, _ in searched):
             return super().neighbour_vehicles(vehicle, lane_index)
-        cars, positions = self._snapshot or self._cars_and_positions()
-        others = [i for i, car in enumerate(cars) if car is not vehicle]
-        if not others:
-            return None, None
+        cars, positions, index, on_lanes = self._snapshot or self._take_snapshot()
         s = lane.local_coordinates(vehicle.position)[0]
-        # each car on the first searched lane it is on (StraightLane.local_coordinates and on_lane with a 1-m
-        # margin for every car at once, multiplied and added in the same order), in that lane's offset frame
-        s_v = np.full(len(others), np.nan)
+        # each car on the first searched lane it is on, in that lane's offset frame; the vehicle itself on none
+        s_v = np.full(len(cars), np.nan)
         for search, offset in searched:
-            delta = positions[others] - search.start
-            s_lane = delta[:, 0] * search.direction[0] + delta[:, 1] * search.direction[1]
-            lat = delta[:, 0] * search.direction_lateral[0] + delta[:, 1] * search.direction_lateral[1]
-            on = (
-                (np.abs(lat) <= search.width / 2 + 1)
-                & (-search.VEHICLE_LENGTH <= s_lane)
-                & (s_lane < search.length + search.VEHICLE_LENGTH)
-                & np.isnan(s_v)
-            )
-            s_v[on] = s_lane[on] + offset
+            s_lane = on_lanes.get(id(search))
+            if s_lane is None:
+                s_lane = on_lanes[id(search)] = _on_lane(search, positions)
+            fill = np.isnan(s_v) & ~np.isnan(s_lane)
+            s_v[fill] = s_lane[fill] + offset
+        if id(vehicle) in index:
+            s_v[index[id(vehicle)]] = np.nan
         on = ~np.isnan(s_v)
         v_front = v_rear = None
         ahead = np.flatnonzero(on & (s_v >= s))
         if ahead.size:  # the nearest ahead; on a tie the last one in road order, as highway-env's loop picks
             nearest = s_v[ahead].min()
-            v_front = cars[others[ahead[s_v[ahead] == nearest][-1]]]
+            v_front = cars[ahead[s_v[ahead] == nearest][-1]]
         behind = np.flatnonzero(on & (s_v < s))
         if behind.size:  # the nearest behind; on a tie the first one
             nearest = s_v[behind].max()
-            v_rear = cars[others[behind[s_v[behind] == nearest][0]]]
+            v_rear = cars[behind[s_v[behind] == nearest][0]]
         return v_front, v_rear
 
     def _searched_lanes(self, lane_index, lane) -> list[tuple]:
@@ -115,6 +110,20 @@ class FastRoad(Road):
                 vehicle.handle_collisions(self.vehicles[j], dt)
             for other in self.objects:
                 vehicle.handle_collisions(other, dt)
+
+
+def _on_lane(lane: StraightLane, positions: np.ndarray) -> np.ndarray:
+    """(N,) each position's longitudinal coordinate on a straight lane, NaN where it is not on it
+    (StraightLane.local_coordinates and on_lane with a 1-m margin, multiplied and added in the same order)."""
+    delta = positions - lane.start
+    s_lane = delta[:, 0] * lane.direction[0] + delta[:, 1] * lane.direction[1]
+    lat = delta[:, 0] * lane.direction_lateral[0] + delta[:, 1] * lane.direction_lateral[1]
+    on = (
+        (np.abs(lat) <= lane.width / 2 + 1)
+        & (-lane.VEHICLE_LENGTH <= s_lane)
+        & (s_lane < lane.length + lane.VEHICLE_LENGTH)
+    )
+    return np.where(on, s_lane, np.nan)
 
 
 class FastRegulatedRoad(RegulatedRoad, FastRoad):
@@ -165,7 +174,9 @@ def _lane_boxes(network: RoadNetwork) -> tuple:
     boxes = np.full((len(lanes), 4), (-np.inf, -np.inf, np.inf, np.inf))
     for k, (_, lane) in enumerate(lanes):
         if type(lane) in BOXED_LANES:
-            s = np.linspace(0.0, lane.length, max(2, int(np.ceil(lane.length / 0.5)) + 1))
+            # a segment's box is its ends' box; curves are sampled (a highway's 10-km lane took 0.1 s to sample)
+            n = 2 if type(lane) is StraightLane else max(2, int(np.ceil(lane.length / 0.5)) + 1)
+            s = np.linspace(0.0, lane.length, n)
             xy = np.array([lane.position(v, 0.0) for v in s])
             boxes[k] = (*(xy.min(axis=0) - BOX_MARGIN_M), *(xy.max(axis=0) + BOX_MARGIN_M))
     return [index for index, _ in lanes], [lane for _, lane in lanes], boxes
