@@ -4,7 +4,7 @@ import torch
 
 from e2edrive.core import io
 from e2edrive.core.errors import UserError
-from e2edrive.data.clip import future_trajectory, list_clips, read_clip
+from e2edrive.data.clip import future_trajectory, list_clips, read_clip, unpushed_points
 from e2edrive.data.dataset import ClipDataset, DatasetConfig, split_of
 
 
@@ -33,6 +33,8 @@ def test_frames_and_labels_are_time_aligned(tiny_clips):
     assert s["controls"][0].item() == pytest.approx(clip.signals["expert_steer_rad"][t], abs=1e-6)
     # first point is 0.5 s ahead: roughly speed * 0.5 s forward
     assert s["trajectory"][0, 0].item() == pytest.approx(clip.signals["speed_mps"][t] * 0.5, rel=0.15)
+    known = unpushed_points(clip.signals["perturbed"], np.array([t]))[0]
+    assert torch.equal(s["trajectory_known"], torch.from_numpy(known))
     first = ds[0]["frames"]["front"]  # context before the clip start repeats frame 0
     assert torch.equal(first[0], first[-1])
 
@@ -45,6 +47,17 @@ def test_future_trajectory_rotates_into_ego_frame():
     traj = future_trajectory(x, y, yaw, 0)
     np.testing.assert_allclose(traj[:, 0], 5.0 * np.arange(1, 7), atol=1e-5)
     np.testing.assert_allclose(traj[:, 1], 0.0, atol=1e-5)
+
+
+def test_points_a_push_moved_are_no_trajectory_labels():
+    assert io.TRAJECTORY_STRIDE_FRAMES == 5, "the frames below assume a point every 5 frames"
+    perturbed = np.zeros(80, bool)
+    perturbed[13:16] = True  # a push on frames 13..15
+    known = unpushed_points(perturbed, np.array([12, 14, 16, 3]))
+    assert not known[0].any(), "pushed before its first point (frame 17): none of frame 12's points is the expert's"
+    assert not known[1].any(), "a frame mid-push"
+    assert known[2].all(), "the recovery after the push is the expert's driving"
+    assert known[3, :2].all() and not known[3, 2:].any(), "frames 8 and 13 are reached before the push, 18 after"
 
 
 def test_split_is_by_episode_and_stable():

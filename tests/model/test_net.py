@@ -115,6 +115,29 @@ def test_model_info_counts_parameters_flops_per_camera_and_activations():
     assert one["activation_memory_batch1"]["saved_for_backward_bytes"] > 0 and one["context_s"] == 1.0
 
 
+def test_trajectory_points_a_push_moved_teach_nothing():
+    layout = io.PLAN_LAYOUT
+    b, p = 3, io.TRAJECTORY_POINTS
+    torch.manual_seed(0)
+    plan = torch.randn(b, layout.size)
+    target = torch.randn(b, p, 2)
+    known = torch.ones(b, p, dtype=torch.bool)
+    known[0, 3:] = False  # sample 0: pushed from its fourth point on
+    known[1] = False  # sample 1: pushed from the start, no path label at all
+    batch = {"trajectory": target, "trajectory_known": known, "controls": torch.zeros(b, 2)}
+    batch["aux"] = torch.full((b, len(io.AUX_NAMES)), float("nan"))
+    moved = {**batch, "trajectory": target.clone()}
+    moved["trajectory"][0, 3:] += 50.0
+    moved["trajectory"][1] -= 50.0
+    assert plan_loss(plan, moved, layout)[1] == pytest.approx(plan_loss(plan, batch, layout)[1])
+    only_labelled = {k: v[[0, 2]] for k, v in batch.items()}
+    assert plan_loss(plan, batch, layout)[1]["traj"] == pytest.approx(
+        plan_loss(plan[[0, 2]], only_labelled, layout)[1]["traj"]
+    )
+    everything = {k: v for k, v in batch.items() if k != "trajectory_known"}
+    assert plan_loss(plan, everything, layout)[1] != plan_loss(plan, batch, layout)[1], "no mask: every point counts"
+
+
 def test_winner_takes_all_pulls_only_the_closest_hypothesis_and_teaches_the_confidence():
     layout = io.PLAN_LAYOUT
     b, k, p = 4, layout.hypotheses, io.TRAJECTORY_POINTS

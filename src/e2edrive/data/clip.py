@@ -86,6 +86,16 @@ def future_trajectory(x: np.ndarray, y: np.ndarray, yaw: np.ndarray, t: int) -> 
     return np.stack([c * dx + s * dy, -s * dx + c * dy], axis=-1).astype(np.float32)
 
 
+def unpushed_points(perturbed: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """(len(t), TRAJECTORY_POINTS) bool: did the car reach label point k of frame t without one of collection's
+    pushes (`perturbed`, DART) among the actions from t on? A pushed point shows where the push took the car, which
+    no camera can foresee: the expert's intention there is unknown, so it is no trajectory label. (Its controls
+    label, the expert's own command, stays.) The recovery after a push is the expert's, and kept."""
+    pushes = np.concatenate([[0], np.cumsum(np.asarray(perturbed, bool))])  # pushes[i]: pushed actions before i
+    reached = t[:, None] + TRAJECTORY_STRIDE_FRAMES * np.arange(1, TRAJECTORY_POINTS + 1)[None, :]
+    return pushes[reached] == pushes[t][:, None]
+
+
 def clip_id(scenario: str, seed: int) -> str:
     return f"{scenario}-{seed:06d}"
 

@@ -13,6 +13,8 @@ The labels of every sample (a few dozen floats each) are kept in memory.
     trajectory  (B, TRAJECTORY_POINTS, 2) float32  future ego positions in the current ego frame, metres (in a
                                                  clip a learner drove: the expert's plan from that state, and
                                                  only the frames that have one are samples)
+    trajectory_known (B, TRAJECTORY_POINTS) bool  which trajectory points are labels: not where collection's
+                                                 perturbations pushed the car (`clip.unpushed_points`)
     controls    (B, 2) float32                   expert [steer_rad, accel_mps2] at this frame
     aux         (B, len(AUX_NAMES)) float32      privileged labels (lead gap and closing speed, lane offset),
                                                  NaN where there is none (no car ahead)
@@ -41,7 +43,14 @@ from e2edrive.core.io import (
 )
 from e2edrive.data.build import MANIFEST, read_manifest, split_of
 from e2edrive.data.check import CheckConfig, check_clip
-from e2edrive.data.clip import FUTURE_FRAMES, LABEL_STREAMS, future_trajectory, list_clips, read_clip
+from e2edrive.data.clip import (
+    FUTURE_FRAMES,
+    LABEL_STREAMS,
+    future_trajectory,
+    list_clips,
+    read_clip,
+    unpushed_points,
+)
 from e2edrive.data.frame_cache import ensure_cached
 
 BEND_EDGES_DEG = (-30.0, -10.0, -3.0, 3.0, 10.0, 30.0)
@@ -141,10 +150,8 @@ class ClipDataset(torch.utils.data.Dataset):
         self.scenarios: list[str] = []
         self.weights: torch.Tensor | None = None
         self._files: list[dict[str, FrameFile]] = []  # per clip: camera → frames
-        columns: dict[str, list[np.ndarray]] = {
-            k: []
-            for k in ("clip", "t", "speed", "command", "trajectory", "controls", "aux", "scenario", "weight", "source")
-        }
+        names = ("clip", "t", "speed", "command", "trajectory", "trajectory_known", "controls", "aux", "scenario")
+        columns: dict[str, list[np.ndarray]] = {k: [] for k in (*names, "weight", "source")}
         # (clip path, the (frame, weight) rows a built dataset chose, or None: every frame, weight 1, root index)
         clip_paths: list[tuple[Path, np.ndarray | None, int]] = []
         built = False
@@ -219,6 +226,11 @@ class ClipDataset(torch.utils.data.Dataset):
                 planned[valid]
                 if planned is not None
                 else np.stack([future_trajectory(s["x_m"], s["y_m"], s["yaw_rad"], t) for t in valid])
+            )
+            columns["trajectory_known"].append(
+                np.ones((len(valid), TRAJECTORY_POINTS), bool)
+                if planned is not None or "perturbed" not in s
+                else unpushed_points(s["perturbed"], valid)
             )
             columns["controls"].append(
                 np.stack([s["expert_steer_rad"][valid], s["expert_accel_mps2"][valid]], -1).astype(np.float32)
@@ -314,6 +326,7 @@ class ClipDataset(torch.utils.data.Dataset):
             "speed_mps": torch.from_numpy(col["speed"][ids][:, None]),
             "command": torch.nn.functional.one_hot(torch.from_numpy(col["command"][ids]), N_COMMANDS).float(),
             "trajectory": torch.from_numpy(col["trajectory"][ids]),
+            "trajectory_known": torch.from_numpy(col["trajectory_known"][ids]),
             "controls": torch.from_numpy(col["controls"][ids]),
             "aux": torch.from_numpy(col["aux"][ids]),
             "scenario": torch.from_numpy(col["scenario"][ids]),

@@ -104,19 +104,25 @@ def plan_loss(
     plan: torch.Tensor, batch: dict[str, torch.Tensor], layout: io.PlanLayout = io.PLAN_LAYOUT
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Winner-takes-all over the trajectory hypotheses (only the closest one to the expert's path is pulled
-    towards it, so they spread over the modes), cross-entropy teaching the confidences which one won,
+    towards it, so they spread over the modes) on the points the batch knows (`trajectory_known`: not where a
+    collection push moved the car; all when the batch does not say), cross-entropy teaching the confidences which
+    one won,
     smooth-L1 on the controls and on the auxiliary labels a sample has (a missing lead car is NaN: masked),
     each on its fixed scale. Does not mutate batch."""
     b = plan.shape[0]
     trajs = plan[:, layout.trajectories].reshape(b, layout.hypotheses, io.TRAJECTORY_POINTS, 2)
     target = batch["trajectory"][:, None] / TRAJ_LOSS_SCALE_M
-    per_hypothesis = nn.functional.smooth_l1_loss(trajs / TRAJ_LOSS_SCALE_M, target.expand_as(trajs), reduction="none")
-    per_hypothesis = per_hypothesis.mean(dim=(2, 3))  # (B, K)
+    per_point = nn.functional.smooth_l1_loss(trajs / TRAJ_LOSS_SCALE_M, target.expand_as(trajs), reduction="none")
+    known = batch.get("trajectory_known")
+    known = torch.ones(b, io.TRAJECTORY_POINTS, device=plan.device) if known is None else known.to(plan.device).float()
+    per_hypothesis = (per_point.mean(dim=3) * known[:, None]).sum(dim=2) / known.sum(dim=1).clamp(min=1)[:, None]
+    labelled = (known.sum(dim=1) > 0).float()  # (B,): a sample pushed from its first point on has no path label
     best = per_hypothesis.argmin(dim=1)
-    traj_loss = per_hypothesis.gather(1, best[:, None]).mean()
+    traj_loss = (per_hypothesis.gather(1, best[:, None])[:, 0] * labelled).sum() / labelled.sum().clamp(min=1)
     parts = {"traj": traj_loss}
     if layout.hypotheses > 1:
-        parts["confidence"] = nn.functional.cross_entropy(plan[:, layout.confidences], best)
+        confidence = nn.functional.cross_entropy(plan[:, layout.confidences], best, reduction="none")
+        parts["confidence"] = (confidence * labelled).sum() / labelled.sum().clamp(min=1)
     ctrl = plan[:, layout.control]
     parts["steer"] = nn.functional.smooth_l1_loss(
         ctrl[:, 0] / STEER_LOSS_SCALE_RAD, batch["controls"][:, 0] / STEER_LOSS_SCALE_RAD
