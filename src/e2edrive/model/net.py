@@ -106,9 +106,8 @@ def plan_loss(
     """Winner-takes-all over the trajectory hypotheses (only the closest one to the expert's path is pulled
     towards it, so they spread over the modes) on the points the batch knows (`trajectory_known`: not where a
     collection push moved the car; all when the batch does not say), cross-entropy teaching the confidences which
-    one won,
-    smooth-L1 on the controls and on the auxiliary labels a sample has (a missing lead car is NaN: masked),
-    each on its fixed scale. Does not mutate batch."""
+    one won, smooth-L1 on the controls and on the auxiliary labels a sample has (a missing lead car is NaN:
+    masked), each on its fixed scale. Does not mutate batch."""
     b = plan.shape[0]
     trajs = plan[:, layout.trajectories].reshape(b, layout.hypotheses, io.TRAJECTORY_POINTS, 2)
     target = batch["trajectory"][:, None] / TRAJ_LOSS_SCALE_M
