@@ -124,10 +124,11 @@ def test_training_shrinks_to_the_deadline_from_the_driving_measured_so_far():
     assert training_minutes(replace(config, deadline_minutes=None), 0, {"collect expert": 2400.0}, {}, 2400.0, 6) == 14
     # a fast machine: 0.3 s per expert episode, the driving ahead leaves room for every budget
     assert training_minutes(config, 0, {"collect expert": 72.0}, {}, 72.0, 6) == 14.0
-    # 0.9 s per expert episode, the other kinds by the priors: 14 x (3600 - 216 - driving) / 2010
+    # 0.9 s per expert episode, the other kinds by the priors; the last round's 6.5 min set aside first:
+    # 14 x (3600 - 216 - driving - 390) / ((14 + 2 x 6.5) x 60)
     driving = 8.5 * 120 * 0.9 * PRIOR_EPISODE_COST["evaluate"] + 3 * 48 * 0.9 * PRIOR_EPISODE_COST["learner"]
     slow = training_minutes(config, 0, {"collect expert": 216.0}, {}, 216.0, 6)
-    assert slow == pytest.approx(14.0 * (3600 - 216 - driving) / ((14 + 3 * 6.5) * 60)) and slow < 14.0
+    assert slow == pytest.approx(14.0 * (3600 - 216 - driving - 390) / ((14 + 2 * 6.5) * 60)) and slow < 14.0
     # 3 s per expert episode: the driving alone would take the hour; training keeps its floor
     assert training_minutes(config, 0, {"collect expert": 720.0}, {}, 720.0, 6) == 14.0 * MIN_TRAINING_SCALE
     # in round 2 the measured rates replace the priors, and round 0 and 1 training overran their budgets by 10 %
@@ -143,9 +144,17 @@ def test_training_shrinks_to_the_deadline_from_the_driving_measured_so_far():
     assert rates == {"expert": 0.6, "learner": 3.0, "evaluate": 0.25}, "evaluations: the slowest round's rate"
     elapsed = sum(walls.values())
     driving = (2 + 4.5) * 120 * 0.25 + 1 * 48 * 3.0
-    expected = 6.5 * (2700 - elapsed - driving) / (2 * 6.5 * 60 * 1.1)
+    expected = 6.5 * (2700 - elapsed - driving - 6.5 * 60 * 1.1) / (6.5 * 60 * 1.1)
     minutes = training_minutes(replace(config, deadline_minutes=45.0), 2, walls, {0: 840.0, 1: 390.0}, elapsed, 6)
     assert minutes == pytest.approx(expected) and MIN_TRAINING_SCALE * 6.5 < minutes < 6.5
+    # a last round with its own budget: set aside before round 2 gets its share, kept in round 3 if it fits
+    final = replace(config, deadline_minutes=45.0, final_train_minutes=4.0)
+    assert [final.budget_minutes(r) for r in range(4)] == [14.0, 6.5, 6.5, 4.0]
+    minutes = training_minutes(final, 2, walls, {0: 840.0, 1: 390.0}, elapsed, 6)
+    assert minutes == pytest.approx(6.5 * (2700 - elapsed - driving - 4.0 * 66) / (6.5 * 66))
+    walls |= {"collect round 2": 144.0, "train round 2": minutes * 66, "evaluate round 2": 30.0}
+    last = training_minutes(final, 3, walls, {0: 840.0, 1: 390.0, 2: minutes * 60}, sum(walls.values()), 6)
+    assert last == pytest.approx(4.0), "the set-aside budget is there when the last round comes"
 
 
 def test_the_kept_round_is_the_best_on_mean_success_then_route_completion():

@@ -65,6 +65,8 @@ class DaggerConfig:
     them spread by `shares`)."""
     train_minutes: float = 4.0
     """Fine-tuning budget per round."""
+    final_train_minutes: float | None = None
+    """The last round's fine-tuning budget (its network is the one kept); None: `train_minutes`."""
     finetune_lr: float = 1e-3
     relabel_every_steps: int = 2
     expert_episodes: int = 120
@@ -108,8 +110,13 @@ class DaggerConfig:
             )
 
     def budget_minutes(self, round_index: int) -> float:
-        """Round round_index's training budget before any deadline: round 0 trains, later rounds fine-tune."""
-        return self.initial_train_minutes if round_index == 0 else self.train_minutes
+        """Round round_index's training budget before any deadline: round 0 trains, later rounds fine-tune (the
+        last one for `final_train_minutes` when it is set)."""
+        if round_index == 0:
+            return self.initial_train_minutes
+        if round_index == self.rounds and self.final_train_minutes is not None:
+            return self.final_train_minutes
+        return self.train_minutes
 
     def beta_at(self, round_index: int) -> float:
         return self.beta * self.beta_decay ** (round_index - 1)
@@ -354,11 +361,12 @@ def training_minutes(
     n_scenarios: int,
 ) -> float:
     """Round r's training minutes under the deadline: its budget times the factor (at most 1, at least
-    MIN_TRAINING_SCALE) that fits the training ahead (this round's and later rounds' budgets, stretched by how far
-    the training so far overran its budgets) into the time the driving ahead leaves (round r..last evaluations,
-    `after_evaluations`, rounds r+1..last collections, at the seconds per episode measured in `walls`, the stage
-    walls so far; PRIOR_EPISODE_COST for a kind not measured yet). The budget as it is without a deadline or
-    before any driving was measured."""
+    MIN_TRAINING_SCALE) that fits the training ahead into the time the driving ahead leaves (round r..last
+    evaluations, `after_evaluations`, rounds r+1..last collections, at the seconds per episode measured in `walls`,
+    the stage walls so far; PRIOR_EPISODE_COST for a kind not measured yet). The last round's budget comes first:
+    an earlier round shares with the rounds up to the last what is left once the last round's budget is set aside
+    (every budget stretched by how far the training so far overran its budgets). The budget as it is without a
+    deadline or before any driving was measured."""
     configured = config.budget_minutes(r)
     rates = episode_rates(config, walls, n_scenarios)
     if config.deadline_minutes is None or rates is None:
@@ -368,8 +376,12 @@ def training_minutes(
     driving_s += (config.rounds - r) * config.episodes_per_round * rates["learner"]
     trained = [(b, walls[f"train round {k}"]) for k, b in budgets_s.items() if f"train round {k}" in walls]
     overrun = sum(w for _, w in trained) / sum(b for b, _ in trained) if trained else 1.0
-    training_s = (configured + (config.rounds - r) * config.train_minutes) * 60 * max(overrun, 1.0)
-    scale = (config.deadline_minutes * 60 - elapsed_s - driving_s) / training_s
+    s_per_minute = 60 * max(overrun, 1.0)
+    left_s = config.deadline_minutes * 60 - elapsed_s - driving_s
+    if r < config.rounds:  # the last round's budget set aside
+        left_s -= config.budget_minutes(config.rounds) * s_per_minute
+    ahead_minutes = sum(config.budget_minutes(k) for k in range(r, max(r + 1, config.rounds)))
+    scale = left_s / (ahead_minutes * s_per_minute)
     return configured * float(np.clip(scale, MIN_TRAINING_SCALE, 1.0))
 
 
