@@ -66,7 +66,7 @@ class DaggerConfig:
     train_minutes: float = 4.0
     """Fine-tuning budget per round."""
     final_train_minutes: float | None = None
-    """The last round's fine-tuning budget (its network is the one kept); None: `train_minutes`."""
+    """The last round's fine-tuning budget; None: `train_minutes`."""
     finetune_lr: float = 1e-3
     relabel_every_steps: int = 2
     expert_episodes: int = 120
