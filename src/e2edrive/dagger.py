@@ -380,8 +380,8 @@ def training_minutes(
     left_s = config.deadline_minutes * 60 - elapsed_s - driving_s
     if r < config.rounds:  # the last round's budget set aside
         left_s -= config.budget_minutes(config.rounds) * s_per_minute
-    ahead_minutes = sum(config.budget_minutes(k) for k in range(r, max(r + 1, config.rounds)))
-    scale = left_s / (ahead_minutes * s_per_minute)
+    sharing_minutes = sum(config.budget_minutes(k) for k in range(r, config.rounds) or (r,))
+    scale = left_s / (sharing_minutes * s_per_minute)
     return configured * float(np.clip(scale, MIN_TRAINING_SCALE, 1.0))
 
 
