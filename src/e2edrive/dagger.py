@@ -32,6 +32,7 @@ import json
 import math
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -181,10 +182,13 @@ def run_dagger(
     data: Path | None = None,
     init: Path | None = None,
     console: Console | None = None,
+    independent: Callable[[Path], object] | None = None,
 ) -> dict:
     """Run (or resume) DAgger into out; returns the summary (also out/dagger_summary.json). data: expert clips
     (collected into out/expert_clips when None); init: the round-0 model (trained on data when None). The best
-    round's model (`best_round`) is copied to out/run."""
+    round's model (`best_round`) is copied to out/run. independent: stages that need the expert clips but not the
+    learner (the generalist demo's expert, rules and blind-baseline evaluations), called with the clips' directory
+    before round 0 trains, so that the deadline measures their time instead of predicting it."""
     from e2edrive.data.clip import list_clips
     from e2edrive.evaluate.closed_loop import EvalConfig, evaluate
     from e2edrive.fleet.collect import CollectConfig, collect
@@ -244,6 +248,8 @@ def run_dagger(
             shares=shares,
         )
         timed("collect expert", collect, expert_collect, data)
+    if independent is not None:
+        timed(INDEPENDENT_STAGE, independent, data)
 
     def evaluate_round(run: Path, r: int) -> dict:
         path = out / f"round_{r}" / "eval.json"
@@ -343,6 +349,8 @@ def run_dagger(
     return summary
 
 
+INDEPENDENT_STAGE = "independent of the learner"
+"""The stage wall of `run_dagger`'s `independent` stages."""
 PRIOR_EPISODE_COST = {"learner": 3.7, "evaluate": 1.0}
 """Seconds per episode of on-policy collection (the expert's labels every fourth frame included) and of
 evaluation, relative to expert collection's, until a stage of that kind has been measured: the generalist demo on
