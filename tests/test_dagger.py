@@ -5,6 +5,7 @@ import pytest
 
 from e2edrive.dagger import (
     FOCUS_FLOOR,
+    INDEPENDENT_STAGE,
     MIN_TRAINING_SCALE,
     PRIOR_EPISODE_COST,
     DaggerConfig,
@@ -104,7 +105,9 @@ def test_overlapping_seeds_are_refused():
 
 def test_dagger_from_a_given_model_scores_it_as_round_0(untrained_run, tiny_clips, tmp_path):
     config = DaggerConfig(**{**TINY, "rounds": 0})
-    summary = run_dagger(tmp_path, config, data=tiny_clips, init=untrained_run)
+    independent = []  # stages without the learner get the expert clips, once, and are timed
+    summary = run_dagger(tmp_path, config, data=tiny_clips, init=untrained_run, independent=independent.append)
+    assert independent == [tiny_clips] and INDEPENDENT_STAGE in summary["stage_wall_s"]
     assert [r["round"] for r in summary["rows"]] == [0] and (tmp_path / "round_0" / "eval.json").exists()
     assert (tmp_path / "run" / "model.safetensors").exists(), "the given model is the result of zero rounds"
 

@@ -54,6 +54,10 @@ def test_tiny_generalist_demo_summary_holds_every_driver_per_scenario(tmp_path):
         assert set(saved["targets"][name]) >= {"success_vs_expert", "success_vs_rules", "met"}
     assert (tmp_path / "run" / "model.safetensors").exists() and saved["run"] == str(tmp_path / "run")
     assert [r["round"] for r in saved["dagger"]["rows"]] == [0, 0, 1, 1]
+    # expert, rules and the blind baseline need no learner: evaluated before round 0 trains (the deadline measures them)
+    trained = (tmp_path / "round_0" / "run" / "model.safetensors").stat().st_mtime_ns
+    for name in ("expert", "rules", "blind_baseline"):
+        assert (tmp_path / f"eval_{name}.json").stat().st_mtime_ns < trained
     assert "| roundabout | learned_onnx |" in (tmp_path / "report.md").read_text()
     bench = json.loads((tmp_path / "bench" / "bench.json").read_text())
     assert set(bench["results"]) == {*DRIVERS, "blind_baseline"} and bench["seeds"] == saved["eval_seeds"]

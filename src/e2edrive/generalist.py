@@ -38,18 +38,19 @@ little, another overran the deadline)."""
 @dataclass(frozen=True)
 class GeneralistConfig:
     """Sized for <= 60 min on this 2-core machine: 2-4 min of expert collection, ~5 min evaluating expert, rules and the
-    blind baseline, 8 min of round-0 training, three rounds of ~3-4 min driving and ~2 min evaluation, fine-tuning 3
-    min in rounds 1 and 2 and 8 min in the last, ~3 min of ONNX evaluation and report. Why the last round gets the minutes: with 11 min for round 0 and 6.5 per round the
-    deadline left the last round 1.6-3.5 min and four runs drove 58-65 % on 50 held-out seeds, and 5 more minutes of
-    fine-tuning lifted two of those networks to 67 and 72 %. With this split one run trained 8.4 / 3.1 / 3.1 / 8.2 min
-    (50.1 min in all) and drove 78 %, another on a slower day, before the last round's budget was set aside first, 8.0 /
-    3.0 / 0.9 / 4.8 min (47.3 min: its estimate of the final stages was 2.4 times what they took; replayed with the
-    set-aside, 8 / 3 / 0.8 / 6.5) and drove 59 %. On a slow machine the deadline (58 min, two of margin) shrinks the
-    training budgets where the driving measured on the way says they would not fit (`dagger.training_minutes`, the last
-    round's budget set aside first): replayed on the stage times of the slowest run so far (57.2 min), 8 / 3 / 3 / 6.9
-    min in 56.7 min. On-policy rounds moved the hard scenarios more than longer behaviour cloning did. The expert labels
-    every fourth on-policy frame: its plans (the world replayed 3 s ahead) were ~85 % of on-policy collection, itself
-    half of all driving."""
+    blind baseline, 8 min of round-0 training, three rounds of ~3-4 min driving and ~2 min evaluation, fine-tuning 3 min
+    in rounds 1 and 2 and 8 min in the last, ~3 min of ONNX evaluation and report. Why the last round gets the minutes:
+    with 11 min for round 0 and 6.5 per round the deadline left the last round 1.6-3.5 min and four runs drove 58-65 %
+    on 50 held-out seeds, and 5 more minutes of fine-tuning lifted two of those networks to 67 and 72 %. With this split
+    one run trained 8.4 / 3.1 / 3.1 / 8.2 min (50.1 min in all) and drove 78 %; another, before the last round's budget
+    was set aside first and while expert, rules and blind baseline were still predicted at the end (5 evaluations, 2.4
+    times what they took), trained 8.0 / 3.0 / 0.9 / 4.8 min in 47.3 min and drove 59 %; replayed on its stage times,
+    the current rules give it 8 / 3 / 3 / 8 in 51.7 min. The first run of the current code trained 8 / 3 / 3 / 8 in 50.9
+    min. On a slow machine the deadline (58 min, two of margin) shrinks the training budgets where the driving measured
+    on the way says they would not fit (`dagger.training_minutes`, the last round's budget set aside first): replayed on
+    the stage times of the slowest run so far (57.2 min), 8 / 3 / 3 / 8 min in 57.8 min. On-policy rounds moved the hard
+    scenarios more than longer behaviour cloning did. The expert labels every fourth on-policy frame: its plans (the
+    world replayed 3 s ahead) were ~85 % of on-policy collection, itself half of all driving."""
 
     dagger: DaggerConfig = field(
         default_factory=lambda: DaggerConfig(
