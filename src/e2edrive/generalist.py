@@ -92,16 +92,23 @@ def run_generalist_demo(out: Path, config: GeneralistConfig = GeneralistConfig()
     walls: dict[str, float] = {}
     evals: dict[str, dict] = {}
     blind = out / "blind"
-    drivers = (("expert", "expert"), ("rules", "rules"), ("blind_baseline", str(blind)))
+    specs = {
+        "learned_torch": str(out / "run"),
+        "expert": "expert",
+        "rules": "rules",
+        "learned_onnx": str(out / "model.onnx"),
+        "blind_baseline": str(blind),
+    }
 
-    def evaluate_once(name: str, policy: str) -> None:
+    def evaluate_once(name: str) -> None:
         path = out / f"eval_{name}.json"
         if path.exists():
             evals[name] = json.loads(path.read_text())
             return
         console.rule(f"[bold]evaluate {name}")
         t = time.perf_counter()
-        evals[name] = evaluate(EvalConfig(policy, d.scenario, d.eval_episodes, d.eval_seed, d.workers, d.overrides))
+        eval_config = EvalConfig(specs[name], d.scenario, d.eval_episodes, d.eval_seed, d.workers, d.overrides)
+        evals[name] = evaluate(eval_config)
         atomic_write_json(path, evals[name])
         walls[f"eval_{name}"] = time.perf_counter() - t
 
@@ -113,8 +120,8 @@ def run_generalist_demo(out: Path, config: GeneralistConfig = GeneralistConfig()
             t = time.perf_counter()
             train_blind([c for c in list_clips(expert_clips) if split_of(c.name, VAL_FRACTION) == "train"], blind)
             walls["train_blind"] = time.perf_counter() - t
-        for name, policy in drivers:
-            evaluate_once(name, policy)
+        for name in ("expert", "rules", "blind_baseline"):
+            evaluate_once(name)
 
     dagger = run_dagger(out, d, console=console, independent=independent)
     # the independent stages' own walls are above, one by one
@@ -124,20 +131,13 @@ def run_generalist_demo(out: Path, config: GeneralistConfig = GeneralistConfig()
     export = export_onnx(out / "run", out / "model.onnx")
     walls["export"] = time.perf_counter() - t
     evals["learned_torch"] = json.loads((out / f"round_{dagger['final_round']}" / "eval.json").read_text())
-    evaluate_once("learned_onnx", str(out / "model.onnx"))
+    evaluate_once("learned_onnx")
     # open-loop scores on the held-out split beside closed loop (`evaluate/open_loop.py`)
     held_out = [c for c in list_clips(out / "expert_clips") if split_of(c.name, VAL_FRACTION) == "val"]
     held_out = held_out[:OPEN_LOOP_CLIPS]
     history = json.loads((out / "run" / "history.json").read_text())
     plot_loss(history, out / "training_loss.png")
     t = time.perf_counter()
-    specs = {
-        "learned_torch": str(out / "run"),
-        "expert": "expert",
-        "rules": "rules",
-        "learned_onnx": str(out / "model.onnx"),
-        "blind_baseline": str(blind),
-    }
     bench_config = BenchConfig(tuple(specs.values()), d.scenario, d.eval_episodes, d.eval_seed, d.workers, d.overrides)
     open_loop_path = out / "open_loop.json"
     if not open_loop_path.exists():  # nothing held out (a tiny run): no open-loop scores
