@@ -51,7 +51,7 @@ class GeneralistConfig:
     the stage times of the slowest run so far (57.2 min), 8 / 3 / 3 / 8 min in 57.8 min. On-policy rounds moved the hard
     scenarios more than longer behaviour cloning did. On a machine twice as fast (round 0: ~4600 steps at ~610
     samples/s; 33.6 min in all) the same config drove 80 % on 50 held-out seeds, and twice the data (480 expert
-    episodes, 96 a round) 74 %: neither steps nor data are what limits it here. The expert labels every fourth
+    episodes, 96 a round) 74 % (one run each): more steps or data did not lift it. The expert labels every fourth
     on-policy frame: its plans (the world replayed 3 s ahead) were ~85 % of on-policy collection, itself half of all
     driving."""
 
