@@ -1,9 +1,17 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from e2edrive.core import io
-from e2edrive.core.control import FrameContext, plan_to_action, point_at_distance
+from e2edrive.core.control import (
+    ControllerConfig,
+    FrameContext,
+    plan_to_action,
+    point_at_distance,
+    trajectory_accel_mps2,
+)
 from e2edrive.data.dataset import ClipDataset, DatasetConfig
 from e2edrive.model.config import ModelConfig
 from e2edrive.model.net import DrivingNet, plan_loss
@@ -44,12 +52,31 @@ def test_training_steps_lower_the_loss_on_a_tiny_set(tiny_clips):
 def test_pure_pursuit_steers_towards_the_path():
     straight = np.concatenate([np.stack([np.arange(1, 7) * 10.0, np.zeros(6)], -1).ravel(), [0.0, 0.5]])
     left = np.concatenate([np.stack([np.arange(1, 7) * 10.0, np.arange(1, 7) * 1.0], -1).ravel(), [0.0, -1.0]])
-    a = plan_to_action(straight, 20.0, layout=io.LEGACY_PLAN_LAYOUT)  # one trajectory, then the controls
-    b = plan_to_action(left, 20.0, layout=io.LEGACY_PLAN_LAYOUT)
+    heads = ControllerConfig(accel_from="controls")
+    a = plan_to_action(straight, 20.0, heads, layout=io.LEGACY_PLAN_LAYOUT)  # one trajectory, then the controls
+    b = plan_to_action(left, 20.0, heads, layout=io.LEGACY_PLAN_LAYOUT)
     assert a.steer_rad == pytest.approx(0.0) and a.accel_mps2 == pytest.approx(0.5)
     assert b.steer_rad > 0.01 and b.accel_mps2 == pytest.approx(-1.0)
+    # by default the trajectory sets the pace: 10 m every 0.5 s is 20 m/s held, whatever the controls head says
+    assert plan_to_action(straight, 20.0, layout=io.LEGACY_PLAN_LAYOUT).accel_mps2 == pytest.approx(0.0, abs=1e-6)
+    assert plan_to_action(straight, 25.0, layout=io.LEGACY_PLAN_LAYOUT).accel_mps2 < -1.0
     bad = plan_to_action(np.full(io.PLAN_LAYOUT.size, np.nan), 20.0)
     assert np.isfinite(bad.steer_rad) and np.isfinite(bad.accel_mps2)
+
+
+@given(speed_mps=st.floats(4.5, 35.0), accel_mps2=st.floats(-3.0, 3.0))
+def test_trajectory_accel_recovers_a_constant_acceleration(speed_mps, accel_mps2):
+    t = np.arange(1, io.TRAJECTORY_POINTS + 1) * io.TRAJECTORY_DT_S
+    s = speed_mps * t + 0.5 * accel_mps2 * t**2  # moving forwards over the 1.5 s fitted
+    path = np.stack([s, np.zeros_like(s)], -1)
+    assert trajectory_accel_mps2(path, speed_mps, 1.5) == pytest.approx(accel_mps2, abs=1e-6)
+
+
+def test_trajectory_accel_of_a_curve_at_constant_speed_is_near_zero():
+    """Distances are along the path: a 50-m-radius curve at 10 m/s is not braking."""
+    heading = 10.0 * np.arange(1, io.TRAJECTORY_POINTS + 1) * io.TRAJECTORY_DT_S / 50.0
+    arc = np.stack([50.0 * np.sin(heading), 50.0 * (1 - np.cos(heading))], -1)
+    assert abs(trajectory_accel_mps2(arc, 10.0)) < 0.05
 
 
 def test_point_at_distance_interpolates_and_extrapolates():
