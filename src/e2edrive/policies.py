@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from e2edrive.core.control import ControllerConfig
 from e2edrive.core.errors import UserError
 from e2edrive.core.policy import Policy
 
@@ -39,7 +40,9 @@ def check_policy_spec(spec: str) -> None:
         raise UserError(f"policy {spec!r} is a directory but not a training run: expected {WEIGHTS} and {CONFIG}")
 
 
-def make_policy(spec: str) -> Policy:
+def make_policy(spec: str, controller: ControllerConfig = ControllerConfig()) -> Policy:
+    """controller: how a planning driver (a network, the oracle) turns its plan into a command; the expert and
+    the rules driver command directly."""
     check_policy_spec(spec)
     if spec == "expert":
         from e2edrive.sim.drivers.expert import ExpertPolicy
@@ -52,18 +55,18 @@ def make_policy(spec: str) -> Policy:
     if spec == "oracle":
         from e2edrive.sim.drivers.oracle import OraclePolicy
 
-        return OraclePolicy()
+        return OraclePolicy(controller)
     if Path(spec).suffix == ".onnx":
         from e2edrive.deploy.runtime.onnx_policy import OnnxPolicy
 
-        return OnnxPolicy(Path(spec))
+        return OnnxPolicy(Path(spec), controller)
     if _is_blind(Path(spec)):
         from e2edrive.model.blind import BlindPolicy
 
-        return BlindPolicy(Path(spec))
+        return BlindPolicy(Path(spec), controller)
     from e2edrive.model.policy import TorchPolicy
 
-    return TorchPolicy(Path(spec))
+    return TorchPolicy(Path(spec), controller)
 
 
 def _is_blind(path: Path) -> bool:

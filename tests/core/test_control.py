@@ -3,8 +3,18 @@ import math
 import numpy as np
 import pytest
 from highway_env.vehicle.kinematics import Vehicle
+from hypothesis import given
+from hypothesis import strategies as st
 
-from e2edrive.core.control import WHEELBASE_M, point_at_distance, pursuit_steer_rad
+from e2edrive.core import io
+from e2edrive.core.control import (
+    WHEELBASE_M,
+    ControllerConfig,
+    point_at_distance,
+    pursuit_steer_rad,
+    trajectory_accel_mps2,
+)
+from e2edrive.core.errors import UserError
 
 
 def _drive(steer_rad: float, distance_m: float, speed_mps: float = 2.0, dt_s: float = 0.01) -> np.ndarray:
@@ -47,3 +57,25 @@ def test_a_short_plan_extends_along_its_chord():
     plan = np.array([[0.5, 0.0], [1.0, 0.05], [1.5, 0.1], [2.0, 0.1], [2.05, -0.3], [2.1, 0.2]], np.float32)
     x, y = point_at_distance(plan, 8.0)
     assert math.atan2(y, x) == pytest.approx(math.atan2(0.2, 2.1), abs=1e-3)
+
+
+@given(speed_mps=st.floats(4.5, 35.0), accel_mps2=st.floats(-3.0, 3.0))
+def test_trajectory_accel_recovers_a_constant_acceleration(speed_mps, accel_mps2):
+    t = np.arange(1, io.TRAJECTORY_POINTS + 1) * io.TRAJECTORY_DT_S
+    s = speed_mps * t + 0.5 * accel_mps2 * t**2  # moving forwards over the 1.5 s fitted
+    path = np.stack([s, np.zeros_like(s)], -1)
+    assert trajectory_accel_mps2(path, speed_mps, 1.5) == pytest.approx(accel_mps2, abs=1e-6)
+
+
+def test_trajectory_accel_of_a_curve_at_constant_speed_is_near_zero():
+    """Distances are along the path: a 50-m-radius curve at 10 m/s is not braking."""
+    heading = 10.0 * np.arange(1, io.TRAJECTORY_POINTS + 1) * io.TRAJECTORY_DT_S / 50.0
+    arc = np.stack([50.0 * np.sin(heading), 50.0 * (1 - np.cos(heading))], -1)
+    assert abs(trajectory_accel_mps2(arc, 10.0)) < 0.05
+
+
+def test_an_unknown_pace_source_or_fit_beyond_the_plan_is_refused():
+    with pytest.raises(UserError):
+        ControllerConfig(accel_from="throttle")
+    with pytest.raises(UserError):
+        ControllerConfig(accel_from="trajectory", accel_fit_s=5.0)

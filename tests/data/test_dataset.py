@@ -98,6 +98,12 @@ def test_several_directories_and_a_camera_the_data_lacks(tiny_clips, tmp_path):
         shutil.copytree(clip, tmp_path / f"dir{i}" / clip.name)
     ds = ClipDataset([tmp_path / "dir0", tmp_path / "dir1"], DatasetConfig("all"))
     assert len(ds.clip_names) == 2
+    # max_clips spreads over the listed clips (calibration: every scenario and source), not the first N
+    first_and_last = ClipDataset([tmp_path / "dir0", tmp_path / "dir1"], DatasetConfig("all", max_clips=1))
+    assert first_and_last.clip_names == ds.clip_names[:1]
+    every = ClipDataset(tiny_clips, DatasetConfig("all"))
+    spread = ClipDataset(tiny_clips, DatasetConfig("all", max_clips=2))
+    assert spread.clip_names == [every.clip_names[0], every.clip_names[-1]]
     with pytest.raises(UserError, match="has no left camera, which the model reads"):
         ClipDataset(tiny_clips, DatasetConfig("all", cameras=("front", "left")))
 

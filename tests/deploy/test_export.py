@@ -110,4 +110,15 @@ def test_int8_gate_over_several_scenarios_gates_the_mean_and_keeps_each(run_dir,
     assert set(gate["int8"]["scenarios"]) == {"highway", "merge"}
     mean = sum(s["success_rate"] for s in gate["fp32"]["scenarios"].values()) / 2
     assert gate["fp32"]["success_rate"] == pytest.approx(mean)
+    assert gate["paired"] == {"only_a": 0, "only_b": 0, "standard_error": 0.0}
     assert json.loads(same.with_suffix(".gate.json").read_text()) == gate
+
+
+def test_paired_drop_counts_the_episodes_only_one_driver_won():
+    from e2edrive.deploy.export import paired_drop
+
+    fp32 = {("intersection", s): s % 2 == 0 for s in range(100)}  # wins seeds 0 and 2 mod 4
+    int8 = {("intersection", s): s % 4 != 3 for s in range(100)}  # wins 0, 1 and 2 mod 4: only it wins 1 mod 4
+    assert paired_drop(fp32, int8) == {"only_a": 0, "only_b": 25, "standard_error": 0.05}
+    with pytest.raises(ValueError):
+        paired_drop(fp32, {})

@@ -25,7 +25,7 @@ def _samples(count: int, seed: int) -> list[dict[str, np.ndarray]]:
     return out
 
 
-def test_int8_model_keeps_the_io_quantizes_wide_layers_and_leaves_the_stem_float(fp32, tmp_path):
+def test_int8_model_keeps_the_io_quantizes_wide_layers_and_leaves_the_stem_and_head_float(fp32, tmp_path):
     int8 = tmp_path / "model_int8.onnx"
     quantize_int8(fp32, int8, _samples(16, 0))
     graph = onnx.load(str(int8)).graph
@@ -35,6 +35,9 @@ def test_int8_model_keeps_the_io_quantizes_wide_layers_and_leaves_the_stem_float
     quantized = [c for c in convs if c.input[0] in produced_by_dq]
     assert convs and convs[0].input[0] not in produced_by_dq, "the 3-channel stem conv stays float"
     assert len(quantized) >= len(convs) - 1, "every conv after the stem runs on quantized activations"
+    gemms = [n for n in graph.node if n.op_type == "Gemm"]
+    assert gemms and not [g.name for g in gemms if g.input[0] in produced_by_dq], "the MLP head reads float"
+    assert io.OUTPUT_PLAN not in produced_by_dq, "the plan is written in float, not on one uint8 scale"
     assert [i.name for i in graph.input] == [io.frames_input("front"), io.INPUT_SPEED, io.INPUT_COMMAND]
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")], "no temp files left behind"
 

@@ -1,8 +1,6 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
-from hypothesis import strategies as st
 
 from e2edrive.core import io
 from e2edrive.core.control import (
@@ -10,7 +8,6 @@ from e2edrive.core.control import (
     FrameContext,
     plan_to_action,
     point_at_distance,
-    trajectory_accel_mps2,
 )
 from e2edrive.data.dataset import ClipDataset, DatasetConfig
 from e2edrive.model.config import ModelConfig
@@ -62,21 +59,6 @@ def test_pure_pursuit_steers_towards_the_path():
     assert plan_to_action(straight, 25.0, layout=io.LEGACY_PLAN_LAYOUT).accel_mps2 < -1.0
     bad = plan_to_action(np.full(io.PLAN_LAYOUT.size, np.nan), 20.0)
     assert np.isfinite(bad.steer_rad) and np.isfinite(bad.accel_mps2)
-
-
-@given(speed_mps=st.floats(4.5, 35.0), accel_mps2=st.floats(-3.0, 3.0))
-def test_trajectory_accel_recovers_a_constant_acceleration(speed_mps, accel_mps2):
-    t = np.arange(1, io.TRAJECTORY_POINTS + 1) * io.TRAJECTORY_DT_S
-    s = speed_mps * t + 0.5 * accel_mps2 * t**2  # moving forwards over the 1.5 s fitted
-    path = np.stack([s, np.zeros_like(s)], -1)
-    assert trajectory_accel_mps2(path, speed_mps, 1.5) == pytest.approx(accel_mps2, abs=1e-6)
-
-
-def test_trajectory_accel_of_a_curve_at_constant_speed_is_near_zero():
-    """Distances are along the path: a 50-m-radius curve at 10 m/s is not braking."""
-    heading = 10.0 * np.arange(1, io.TRAJECTORY_POINTS + 1) * io.TRAJECTORY_DT_S / 50.0
-    arc = np.stack([50.0 * np.sin(heading), 50.0 * (1 - np.cos(heading))], -1)
-    assert abs(trajectory_accel_mps2(arc, 10.0)) < 0.05
 
 
 def test_point_at_distance_interpolates_and_extrapolates():

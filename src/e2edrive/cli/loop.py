@@ -190,12 +190,18 @@ def export_cmd(
                 f"  {name}: fp32 {metrics['success_rate']:.2f}, "
                 f"int8 {gate['int8']['scenarios'][name]['success_rate']:.2f}"
             )
+        paired = gate["paired"]
         console.print(
             f"closed-loop gate on {gate_episodes} seeds of {gate_scenario}: "
-            f"fp32 {gate['fp32']['success_rate']:.2f}, int8 {gate['int8']['success_rate']:.2f}"
+            f"fp32 {gate['fp32']['success_rate']:.2f}, int8 {gate['int8']['success_rate']:.2f} "
+            f"(only fp32 succeeded in {paired['only_a']} episodes, only int8 in {paired['only_b']}; "
+            f"allowed drop {gate['allowed_drop']:.3f})"
         )
         if not gate["passed"]:
-            console.print(f"[red]INT8 gate failed: success drops by {gate['drop']:.2f} > {gate['max_drop']}")
+            console.print(
+                f"[red]INT8 gate failed: success drops by {gate['drop']:.3f} > {gate['allowed_drop']:.3f} "
+                f"({gate['max_drop']} + {gate['z']:g} standard errors of the paired difference)"
+            )
             raise typer.Exit(1)
 
 
@@ -211,13 +217,18 @@ def eval_cmd(
     workers: int = typer.Option(EvalConfig.workers, help="Worker processes."),
     json_out: Path | None = typer.Option(None, "--json", help="Write metrics JSON here."),
     set_: list[str] | None = set_option(),
+    accel_from: str = typer.Option(
+        EvalConfig.accel_from,
+        help="How a learned driver sets its pace: 'trajectory' (the chosen hypothesis) or 'controls' (its "
+        "controls head).",
+    ),
 ) -> None:
     """Drive N closed-loop episodes and score them."""
     from e2edrive.evaluate.closed_loop import evaluate
     from e2edrive.evaluate.metrics import METRIC_KEYS
     from e2edrive.sim.overrides import parse_overrides
 
-    result = evaluate(EvalConfig(policy, scenario, episodes, seed, workers, parse_overrides(set_)))
+    result = evaluate(EvalConfig(policy, scenario, episodes, seed, workers, parse_overrides(set_), accel_from))
     per = result.get("scenarios", {scenario: result})
     columns = [*per, "mean"] if "mean" in result else list(per)
     table = Table(Column("metric", no_wrap=True), *columns, title=f"{policy} on {scenario}")

@@ -74,7 +74,8 @@ class DatasetConfig:
     context_offsets_frames: tuple[int, ...] = CONTEXT_OFFSETS_FRAMES
     include_crashed: bool = False
     max_clips: int | None = None
-    """Use only the first N clips of the split (calibration, quick looks)."""
+    """Use at most N clips of the split, evenly spread over its clips in order (INT8 calibration, quick looks):
+    clips are listed by scenario and source, so the first N were one scenario's expert drives."""
 
     def __post_init__(self) -> None:
         if self.split not in ("train", "val", "all"):
@@ -172,9 +173,10 @@ class ClipDataset(torch.utils.data.Dataset):
                     for p in list_clips(r)
                     if config.split == "all" or split_of(p.name, config.val_fraction) == config.split
                 ]
+        if config.max_clips is not None and len(clip_paths) > config.max_clips:
+            spread = np.linspace(0, len(clip_paths) - 1, config.max_clips).round().astype(int)
+            clip_paths = [clip_paths[i] for i in spread]
         for clip_path, chosen, source in clip_paths:
-            if config.max_clips is not None and len(self.clip_names) >= config.max_clips:
-                break
             problem = check_clip(clip_path, CheckConfig(decode_video=False))
             clip = None if problem else read_clip(clip_path)
             problem = problem or _lacks_labels(clip.meta)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from e2edrive.core.control import ControllerConfig
 from e2edrive.core.errors import UserError
 
 
@@ -19,6 +20,9 @@ class EvalConfig:
     """First held-out seed; episodes use seed..seed+episodes-1."""
     workers: int = 2
     overrides: dict[str, Any] = field(default_factory=dict)
+    accel_from: str = ControllerConfig.accel_from
+    """How a learned driver sets its pace (`core/control.ControllerConfig.accel_from`): "trajectory" or
+    "controls"."""
 
     def __post_init__(self) -> None:
         from e2edrive.policies import check_policy_spec
@@ -29,3 +33,4 @@ class EvalConfig:
         if self.episodes < 1 or self.workers < 1:
             raise UserError(f"episodes={self.episodes} and workers={self.workers} must be >= 1")
         check_policy_spec(self.policy)
+        ControllerConfig(accel_from=self.accel_from)  # refuses an unknown source before any worker starts
