@@ -29,9 +29,10 @@ class ControllerConfig:
     accel_from: "trajectory" (the chosen hypothesis drives both ways) or "controls" (the controls head's
     acceleration). The controls head regresses the expert's acceleration, so where the expert either waits or
     goes (a junction's stop line) it learns their average; the hypotheses are winner-takes-all, so the chosen
-    one commits to one. The same network (the current config's 33.6-min run) on 50 held-out seeds 600000..:
-    controls 80 %, trajectory 87 % (intersection 30 -> 54, roundabout 86 -> 98, racetrack 68 -> 84); on seeds
-    800000..: 77 -> 87 %.
+    one commits to one. The same network (the 33.6-min run's, trained while the controls head set the pace)
+    on 50 held-out seeds 600000..: controls 80 %, trajectory 87 % (intersection 30 -> 54, roundabout
+    86 -> 98, racetrack 68 -> 84); on seeds 800000..: 77 -> 87 %. The current code's two full runs, whose
+    DAgger rounds drove with the trajectory's pace: 60 -> 75 % and 66 -> 68 %.
     accel_fit_s: the trajectory's acceleration is the least-squares constant acceleration of its points up to
     this time (1.0 s and 1.5 s drove alike; 2.0 s reacted late: 83 % on 600000..).
     """

@@ -242,7 +242,7 @@ INT8_GATE_Z = 2.0
 """...beyond this many standard errors of the paired difference. Outcomes at a junction flip on numerical noise:
 FP32 torch and its FP32 ONNX export (plans equal within 1e-5) differ in 5 of 50 intersection episodes; INT8 and
 FP32 ONNX in 12 of 50 on seeds 600000.. (INT8 ahead, 56 against 52 %) and 13 on 200000.. (FP32 ahead, 66 against
-48 %). A flat 2 points on 120 episodes is 3 of them: it refused networks as often as their junction flipped."""
+48 %). A flat 2 points on 120 episodes is 3 of them: it refused on junction flips alone."""
 GATE_METRICS = ("success_rate", "collisions_per_100km", "distance_m")
 
 
