@@ -263,7 +263,7 @@ def int8_gate(fp32_path: Path, int8_path: Path, episodes: int, workers: int = 2,
         per = result.get("scenarios", {scenario: result})
         outcomes[name] = {(n, e["seed"]): e["success"] for n, v in per.items() for e in v["episodes"]}
         if "scenarios" in result:
-            gate[name]["scenarios"] = {n: {m: v[m] for m in GATE_METRICS} for n, v in result["scenarios"].items()}
+            gate[name]["scenarios"] = {n: {m: v[m] for m in GATE_METRICS} for n, v in per.items()}
     drop = gate["fp32"]["success_rate"] - gate["int8"]["success_rate"]
     paired = paired_drop(outcomes["fp32"], outcomes["int8"])
     allowed = INT8_GATE_MAX_DROP + INT8_GATE_Z * paired["standard_error"]
