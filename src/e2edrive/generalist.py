@@ -41,11 +41,11 @@ class GeneralistConfig:
     blind baseline, 8 min of round-0 training, five rounds of ~1-4 min driving and ~1-2 min evaluation, fine-tuning
     3 min in rounds 1-4 and 8 min in the last, ~3 min of ONNX evaluation and report. Five rounds, not three: on a
     machine training ~600 samples/s the hard scenarios were still climbing at round 3 (intersection 0 -> 0 -> 10 -> 30 %
-    on the demo's seeds), and two runs with five rounds (42.8 and 42.9 min) drove 79 and 84 % on 50 held-out seeds
-    600000.. (intersection 66 and 60 %) against 75 and 68 % for the current code's two runs with three (33.0 and 36.5
-    min; intersection 24 and 50 %). On a slower machine the deadline takes the extra rounds' driving out of the training
-    budgets. Why the last round gets the minutes (the runs below had three rounds): with 11 min for round 0 and 6.5 per
-    round the deadline left the last round 1.6-3.5 min and four runs drove 58-65 %
+    on the demo's seeds), and three runs with five rounds (42.6-42.9 min) drove 79, 84 and 90 % on 50 held-out seeds
+    600000.. (intersection 66, 60 and 62 %) against 75 and 68 % for the current code's two runs with three (33.0 and
+    36.5 min; intersection 24 and 50 %). On a slower machine the deadline takes the extra rounds' driving out of the
+    training budgets. Why the last round gets the minutes (the runs below had three rounds): with 11 min for round 0
+    and 6.5 per round the deadline left the last round 1.6-3.5 min and four runs drove 58-65 %
     on 50 held-out seeds, and 5 more minutes of fine-tuning lifted two of those networks to 67 and 72 %. With this split
     one run trained 8.4 / 3.1 / 3.1 / 8.2 min (50.1 min in all) and drove 78 %; another, before the last round's budget
     was set aside first and while expert, rules and blind baseline were still predicted at the end (5 evaluations, 2.4
