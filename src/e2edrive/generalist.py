@@ -43,13 +43,12 @@ class GeneralistConfig:
     machine training ~600 samples/s the hard scenarios were still climbing at round 3 (intersection 0 -> 0 -> 10 -> 30 %
     on the demo's seeds), and three runs with five rounds (42.6-42.9 min) drove 79, 84 and 90 % on 50 held-out seeds
     600000.. (intersection 66, 60 and 62 %) against 75 and 68 % for the current code's two runs with three (33.0 and
-    36.5 min; intersection 24 and 50 %). Seven rounds (the
-    third run resumed with two more) drove 86 % against its five rounds' 90 %. On a slower machine the deadline takes
-    the extra rounds' driving out of the training budgets. Why the last round gets the minutes (the runs below had
-    three rounds): with 11 min for round 0 and 6.5 per round the deadline left the last round 1.6-3.5 min and four
-    runs drove 58-65 % on 50 held-out seeds, and 5 more minutes of fine-tuning lifted two of those networks to 67
-    and 72 %. With this split
-    one run trained 8.4 / 3.1 / 3.1 / 8.2 min (50.1 min in all) and drove 78 %; another, before the last round's budget
+    36.5 min; intersection 24 and 50 %). Seven rounds (the third run resumed with two more) drove 86 % against its five
+    rounds' 90 %. On a slower machine the deadline takes the extra rounds' driving out of the training budgets. Why the
+    last round gets the minutes (the runs below had three rounds): with 11 min for round 0 and 6.5 per round the
+    deadline left the last round 1.6-3.5 min and four runs drove 58-65 % on 50 held-out seeds, and 5 more minutes of
+    fine-tuning lifted two of those networks to 67 and 72 %. With this split one run trained 8.4 / 3.1 / 3.1 / 8.2
+    min (50.1 min in all) and drove 78 %; another, before the last round's budget
     was set aside first and while expert, rules and blind baseline were still predicted at the end (5 evaluations, 2.4
     times what they took), trained 8.0 / 3.0 / 0.9 / 4.8 min in 47.3 min and drove 59 %; replayed on its stage times,
     the current rules give it 8 / 3 / 3 / 8 in 51.7 min. The first run of the current code trained 8 / 3 / 3 / 8 in 50.9
