@@ -50,6 +50,18 @@ def _e2edrive(*args: str, cwd=None, timeout_s: float = 60.0) -> tuple[subprocess
         (["bench-drive", "--scenarios", "moon", "--out", "B"], "unknown scenario 'moon'"),
         (["dagger", "--init", "NO_SUCH_DIR", "--out", "D"], "not a training run"),
         (["train", "--data", "NO_SUCH_DIR", "--out", "RUN"], "NO_SUCH_DIR: no such directory of clips"),
+        (
+            ["train", "--data", "D", "--out", "RUN", "--scenario-share", "intersection"],
+            "--scenario-share expects NAME=WEIGHT",
+        ),
+        (
+            ["train", "--data", "D", "--out", "RUN", "--scenario-share", "intersection=0"],
+            "every share must be positive",
+        ),
+        (
+            ["train", "--data", "D", "--out", "RUN", "--scenario-share", "intersection=2"],
+            "give them with balance (--balance)",
+        ),
         (["data", "check", "NO_SUCH_DIR"], "NO_SUCH_DIR: no such directory of clips"),
         (["data", "ingest", "NO_SUCH_FILE", "--out", "REAL"], "NO_SUCH_FILE: no such video file"),
         (["drive", "--model", "NO.onnx"], "NO.onnx: no such ONNX model"),

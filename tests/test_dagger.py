@@ -35,7 +35,7 @@ TINY = dict(
 
 
 def test_tiny_dagger_rounds_rows_and_resume(tmp_path):
-    config = DaggerConfig(**TINY)
+    config = DaggerConfig(**TINY, batch_shares={"intersection": 2.0})
     summary = run_dagger(tmp_path, config)
     rows = [json.loads(line) for line in (tmp_path / "rounds.jsonl").read_text().splitlines()]
     assert [(r["round"], r["scenario"]) for r in rows] == [(0, "highway"), (1, "highway")]
@@ -53,6 +53,9 @@ def test_tiny_dagger_rounds_rows_and_resume(tmp_path):
     tuned = json.loads((tmp_path / "round_1" / "run" / "config.json").read_text())["train"]
     assert tuned["init"] == str(tmp_path / "round_0" / "run")
     assert tuned["source_shares"] == pytest.approx([0.7, 0.15, 0.15])  # expert data, then each clip directory
+    assert tuned["scenario_shares"] == {"intersection": 2.0}  # every round's batches, round 0's too
+    base = json.loads((tmp_path / "round_0" / "run" / "config.json").read_text())["train"]
+    assert base["scenario_shares"] == {"intersection": 2.0}
     assert (tmp_path / "run" / "model.safetensors").exists() and summary["final_run"] == str(tmp_path / "run")
     kept = tmp_path / f"round_{summary['final_round']}" / "run" / "model.safetensors"
     assert (tmp_path / "run" / "model.safetensors").read_bytes() == kept.read_bytes()

@@ -81,6 +81,9 @@ class DaggerConfig:
     workers: int = 2
     shares: dict[str, float] = field(default_factory=dict)
     """Relative share of episodes per scenario, for the expert data and every round (missing: 1)."""
+    batch_shares: dict[str, float] = field(default_factory=dict)
+    """Relative share of every training batch per scenario, in every round (missing: 1;
+    `TrainConfig.scenario_shares`)."""
     model: ModelConfig = field(default_factory=ModelConfig)
     """The network of round 0 when it is trained here (cameras, context)."""
     overrides: dict[str, Any] = field(default_factory=dict)
@@ -269,7 +272,7 @@ def run_dagger(
 
     run = Path(init) if init is not None else out / "round_0" / "run"
     if init is None:
-        base = TrainConfig(minutes=budget(0), balance=True, model=model)
+        base = TrainConfig(minutes=budget(0), balance=True, scenario_shares=config.batch_shares, model=model)
         summary0 = timed("train round 0", train, [data], run, base)
     else:
         summary0 = _train_summary(run)
@@ -312,6 +315,7 @@ def run_dagger(
             lr=config.finetune_lr,
             warmup_steps=20,
             balance=True,
+            scenario_shares=config.batch_shares,
             seed=r,
             source_shares=sources,
             init=str(run),

@@ -132,6 +132,21 @@ def test_balanced_weights_give_each_scenario_the_same_share_and_lift_rare_comman
     assert ds.sample_bends[:2].tolist() == [3, 6]
 
 
+def test_scenario_shares_set_each_scenario_share_of_a_batch(tiny_clips):
+    ds = ClipDataset(tiny_clips, DatasetConfig("all"))
+    ds.scenarios.append("intersection")  # the tiny clips are highway: call every third sample an intersection's
+    ds._columns["scenario"] = ds._columns["scenario"].copy()
+    ds._columns["scenario"][::3] = 1
+    equal = ds.balanced_weights().numpy()
+    w = ds.balanced_weights({"intersection": 2.0, "roundabout": 3.0}).numpy()  # no roundabout here: ignored
+    scenario = ds.sample_scenarios
+    assert w[scenario == 1].sum() / w[scenario == 0].sum() == pytest.approx(2.0)
+    assert equal[scenario == 1].sum() / equal[scenario == 0].sum() == pytest.approx(1.0)
+    for s in (0, 1):  # within a scenario, the same balance
+        inside = scenario == s
+        assert w[inside] / w[inside].sum() == pytest.approx(equal[inside] / equal[inside].sum())
+
+
 def test_reading_frames_maps_nothing_so_memory_does_not_grow_with_the_data(tiny_clips):
     """Frames are read with pread: no mapping of the frame files appears in the process's memory map."""
     ds = ClipDataset(tiny_clips, DatasetConfig("all"))

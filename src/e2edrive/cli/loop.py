@@ -18,7 +18,7 @@ from e2edrive.model.config import ModelConfig
 from e2edrive.train.config import TrainConfig
 
 
-def _shares(pairs: list[str] | None) -> dict[str, float]:
+def _shares(pairs: list[str] | None, option: str = "--share") -> dict[str, float]:
     out = {}
     for pair in pairs or []:
         name, sep, weight = pair.partition("=")
@@ -27,7 +27,7 @@ def _shares(pairs: list[str] | None) -> dict[str, float]:
         except ValueError:
             sep = ""
         if not sep:
-            raise UserError(f"--share expects NAME=WEIGHT (e.g. intersection=2), got {pair!r}")
+            raise UserError(f"{option} expects NAME=WEIGHT (e.g. intersection=2), got {pair!r}")
     return out
 
 
@@ -99,6 +99,9 @@ def train_cmd(
     balance: bool = typer.Option(
         TrainConfig.balance, help="Sample every scenario equally, lifting its rarer commands and bends."
     ),
+    scenario_share: list[str] | None = typer.Option(
+        None, help="NAME=WEIGHT: with --balance, a scenario's share of every batch (repeatable; default 1 each)."
+    ),
     init: Path | None = typer.Option(None, help="Start from this run's weights (fine-tuning; its network config)."),
     save_every: int = typer.Option(TrainConfig.save_every, help="Steps between checkpoints (RUN/checkpoints/)."),
     workers: int = typer.Option(TrainConfig.workers, help="DataLoader worker processes reading frames."),
@@ -118,6 +121,7 @@ def train_cmd(
         args += ["--seed", str(seed), "--cameras", cameras, "--context", context, "--save-every", str(save_every)]
         args += ["--workers", str(workers), "--device", device, "--balance" if balance else "--no-balance"]
         args += ["--init", str(init)] if init is not None else []
+        args += [arg for pair in scenario_share or [] for arg in ("--scenario-share", pair)]
         raise typer.Exit(torchrun(args, nproc, nnodes, node_rank, master_addr, master_port))
     from dataclasses import replace
 
@@ -138,6 +142,7 @@ def train_cmd(
         accumulate=accumulate,
         seed=seed,
         balance=balance,
+        scenario_shares=_shares(scenario_share, "--scenario-share"),
         save_every=save_every,
         workers=workers,
         device=device,

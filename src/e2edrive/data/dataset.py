@@ -278,17 +278,18 @@ class ClipDataset(torch.utils.data.Dataset):
         bearing_deg = np.degrees(np.arctan2(end[:, 1], np.maximum(end[:, 0], 1.0)))
         return np.digitize(bearing_deg, BEND_EDGES_DEG)
 
-    def balanced_weights(self) -> torch.Tensor:
-        """Per-sample weights that give every scenario the same share of a batch and, within it, lift the rarer
-        commands and bends (rare manoeuvres do not drown in straight driving): each command's share of its
-        scenario, and each bend bin's share of its command, grows as the square root of its samples rather than
-        linearly. Not equal shares: an intersection's 55 frames of `follow` past the junction took half of its
-        batches that way, and a bin of 30 frames would be learnt by heart."""
+    def balanced_weights(self, scenario_shares: dict[str, float] | None = None) -> torch.Tensor:
+        """Per-sample weights that give every scenario the same share of a batch (or `scenario_shares`: relative,
+        missing 1) and, within it, lift the rarer commands and bends (rare manoeuvres do not drown in straight
+        driving): each command's share of its scenario, and each bend bin's share of its command, grows as the
+        square root of its samples rather than linearly. Not equal shares: an intersection's 55 frames of `follow`
+        past the junction took half of its batches that way, and a bin of 30 frames would be learnt by heart."""
         pairs = self.sample_scenarios * N_COMMANDS + self.sample_commands
         bins = pairs * (len(BEND_EDGES_DEG) + 1) + self.sample_bends
         command_share, _ = _sqrt_shares(pairs, self.sample_scenarios)
         bend_share, bin_samples = _sqrt_shares(bins, pairs)
-        return torch.from_numpy(command_share * bend_share / bin_samples)
+        shares = np.array([(scenario_shares or {}).get(name, 1.0) for name in self.scenarios])
+        return torch.from_numpy(shares[self.sample_scenarios] * command_share * bend_share / bin_samples)
 
     def source_weights(self, shares: tuple[float, ...], weights: torch.Tensor | None = None) -> torch.Tensor:
         """Per-sample weights giving each root the share of every batch that `shares` asks (one per root, in

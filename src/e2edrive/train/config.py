@@ -36,6 +36,8 @@ class TrainConfig:
     balance: bool = False
     """Sample every scenario equally, lifting its rarer commands and bends (`ClipDataset.balanced_weights`; plain
     clip directories: a built dataset brings its own weights, which are always honoured)."""
+    scenario_shares: dict[str, float] = field(default_factory=dict)
+    """With `balance`: a scenario's share of every batch relative to the others' (missing: 1, all equal)."""
     source_shares: tuple[float, ...] = ()
     """Share of every batch per data directory, in the order given (empty: by sample count). DAgger pools the
     expert's data with the rounds' on-policy data this way, so corrections do not crowd out the expert."""
@@ -54,6 +56,10 @@ class TrainConfig:
             raise UserError("max_steps, accumulate, save_every and keep_checkpoints must be >= 1")
         if self.workers < 0:
             raise UserError(f"workers={self.workers} must be >= 0")
+        if any(not share > 0 for share in self.scenario_shares.values()):
+            raise UserError(f"scenario_shares={self.scenario_shares}: every share must be positive")
+        if self.scenario_shares and not self.balance:
+            raise UserError("scenario shares weigh the balanced sampling: give them with balance (--balance)")
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -223,7 +223,7 @@ def _train(data: list[Path], run_dir: Path, config: TrainConfig, progress: bool,
 
     weights = train_set.weights
     if weights is None and config.balance:
-        weights = train_set.balanced_weights()
+        weights = train_set.balanced_weights(config.scenario_shares)
     if config.source_shares:
         weights = train_set.source_weights(config.source_shares, weights)
     shard = ShardSpec(config.batch_size, d.world_size, d.rank, config.accumulate)
