@@ -37,7 +37,8 @@ class TrainConfig:
     """Sample every scenario equally, lifting its rarer commands and bends (`ClipDataset.balanced_weights`; plain
     clip directories: a built dataset brings its own weights, which are always honoured)."""
     scenario_shares: dict[str, float] = field(default_factory=dict)
-    """With `balance`: a scenario's share of every batch relative to the others' (missing: 1, all equal)."""
+    """With `balance`: a scenario's share of every batch relative to the others' (missing: 1, all equal; a name the
+    data does not have weighs nothing; a built dataset's own weights are honoured as they are)."""
     source_shares: tuple[float, ...] = ()
     """Share of every batch per data directory, in the order given (empty: by sample count). DAgger pools the
     expert's data with the rounds' on-policy data this way, so corrections do not crowd out the expert."""
