@@ -44,6 +44,8 @@ def test_two_processes_match_each_other_and_one_process_on_the_same_global_batch
 
 def test_the_command_line_launches_torchrun_with_nproc(tiny_clips, tmp_path):
     cmd = [sys.executable, "-m", "e2edrive.cli", "train", "--data", str(tiny_clips), "--out", str(tmp_path / "run")]
-    _run([*cmd, "--nproc", "2", "--max-steps", "2", "--batch-size", "4", "--workers", "0"])
+    _run([*cmd, "--nproc", "2", "--max-steps", "2", "--batch-size", "4", "--workers", "0", "--no-bf16"])
     summary = json.loads((tmp_path / "run" / "train_summary.json").read_text())
     assert summary["world_size"] == 2 and summary["ranks_in_sync"] and summary["steps"] == 2
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["train"]["bf16"] is False, "options reach every rank through torchrun"

@@ -42,7 +42,9 @@ class PlanConfig:
     """H100 SXM dense BF16 tensor-core peak (NVIDIA H100 datasheet: 989 TFLOP/s without sparsity)."""
     mfu: float = 0.4
     """Model FLOPs utilisation (assumption: 35-45 % reported for large training runs, e.g. PaLM 46 %, Llama 3
-    38-43 %; a small CNN on video would reach less without care)."""
+    38-43 %). A small CNN reaches far less without care: e2edrive's own network measured 2.8-3.3 % on one H200
+    (fp32, batch 1024-4096, front or full rig; `benchmarks/train_throughput.py --device cuda`), memory- and
+    launch-bound at its 0.1-0.5 GFLOP per sample; a production-size network is what this default plans for."""
     gpu_power_w: float = 700.0
     """H100 SXM maximum power (NVIDIA datasheet: 700 W)."""
     pue: float = 1.2
