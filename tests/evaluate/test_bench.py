@@ -118,6 +118,10 @@ def test_open_loop_beside_closed_loop_with_the_blind_baseline(tiny_clips, untrai
             assert 0 <= m[f"best_l2_{h}s_m"] <= m[f"l2_{h}s_m"], "the nearest hypothesis is never farther"
         assert 0 <= m["confidence_picks_best_rate"] <= 1
     assert bench["open_loop"]["blind"]["confidence_picks_best_rate"] == 1.0, "one hypothesis: always the best"
+    learned = bench["open_loop"]["model.onnx"]
+    assert 0 <= learned["yield_accuracy"] <= 1 and learned["yield_frames"] == learned["frames"], "the yield head"
+    assert "yield_recall" not in learned, "the highway's expert never yields in these clips: nothing to recall"
+    assert "yield_accuracy" not in bench["open_loop"]["blind"], "no yield head"
     assert bench["open_loop"]["blind"]["best_l2_3s_m"] == bench["open_loop"]["blind"]["l2_3s_m"]
     assert bench["open_loop"]["blind"]["l2_1s_m"] < bench["open_loop"]["model.onnx"]["l2_1s_m"], (
         "fed the clips' own speeds, even a briefly trained blind MLP beats an untrained network open loop"

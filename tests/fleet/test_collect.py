@@ -24,6 +24,7 @@ def test_clip_layout_and_contents(tiny_clips):
     assert [c.name for c in clips] == [f"highway-{s:06d}" for s in range(4)]
     clip = read_clip(clips[0])
     assert set(SIGNAL_COLUMNS) <= set(clip.signals)
+    assert clip.signals["expert_yielding"].dtype == bool, "the expert's yield decision, on every row"
     meta = clip.meta
     for key in ("scenario", "seed", "env_config", "cameras", "package_version", "schema_version", "expert_crashed"):
         assert key in meta
@@ -90,6 +91,7 @@ def test_learner_drives_and_expert_labels(tmp_path):
     s = clip.signals
     assert not s["perturbed"].any(), "only the expert is perturbed"
     assert not np.allclose(s["steer_rad"], s["expert_steer_rad"]), "labels come from the expert, not the driver"
+    assert s["expert_yielding"].dtype == bool, "the labelling expert's yield decision"
 
 
 def test_ray_engine_gives_the_same_clips(tiny_clips, tmp_path):

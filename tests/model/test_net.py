@@ -42,7 +42,7 @@ def test_training_steps_lower_the_loss_on_a_tiny_set(tiny_clips):
         opt.step()
         losses.append(loss.item())
     assert np.mean(losses[-5:]) < 0.7 * losses[0], losses
-    assert set(parts) == {"traj", "confidence", "steer", "accel", "aux"}
+    assert set(parts) == {"traj", "confidence", "steer", "accel", "aux", "aux_binary"}
     assert all(torch.equal(batch[k], snapshot[k]) for k in batch), "the loss must not mutate the batch"
 
 
@@ -184,3 +184,25 @@ def test_a_legacy_one_trajectory_model_keeps_its_layout():
     assert config.plan == io.LEGACY_PLAN_LAYOUT and DrivingNet(config)(
         [torch.zeros(io.frames_shape(1), dtype=torch.uint8)], torch.ones(1, 1), torch.zeros(1, io.N_COMMANDS)
     ).shape == (1, 14)
+
+
+def test_the_yield_decision_is_a_yes_no_head_learned_with_cross_entropy():
+    layout = io.PLAN_LAYOUT
+    column = io.AUX_NAMES.index("expert_yielding")
+    assert "expert_yielding" in layout.aux and "expert_yielding" in io.AUX_BINARY
+    b = 3
+    plan = torch.zeros(b, layout.size, requires_grad=True)
+    aux = torch.full((b, len(io.AUX_NAMES)), float("nan"))
+    aux[0, column], aux[1, column] = 1.0, 0.0  # sample 2: no expert in its clip (a real log)
+    batch = {"trajectory": torch.zeros(b, io.TRAJECTORY_POINTS, 2), "controls": torch.zeros(b, 2), "aux": aux}
+    loss, parts = plan_loss(plan, batch, layout)
+    assert parts["aux_binary"] == pytest.approx(float(np.log(2)), rel=1e-5), "a logit of 0 is p = 0.5 on both"
+    assert parts["aux"] == 0.0, "no regression label known"
+    loss.backward()
+    grad = plan.grad[:, layout.aux_values][:, layout.aux.index("expert_yielding")]
+    assert grad[0] < 0 < grad[1] and grad[2] == 0, "towards yes, towards no, nothing where unknown"
+    values = np.zeros(layout.size, np.float32)
+    values[layout.aux_values.start + layout.aux.index("expert_yielding")] = 2.0
+    values[layout.aux_values.start + layout.aux.index("lane_offset_m")] = 2.0
+    read = layout.aux_of(values)
+    assert read["expert_yielding"] == pytest.approx(1 / (1 + np.exp(-2.0))) and read["lane_offset_m"] == 2.0

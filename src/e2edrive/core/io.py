@@ -42,9 +42,11 @@ TRAJECTORY_POINTS = 6
 TRAJECTORY_HORIZON_S = TRAJECTORY_DT_S * TRAJECTORY_POINTS
 TRAJECTORY_STRIDE_FRAMES = round(TRAJECTORY_DT_S * FRAME_RATE_HZ)
 CONTROLS = ("steer_rad", "accel_mps2")
-AUX_NAMES = ("lead_gap_m", "lead_closing_mps", "lane_offset_m")
-"""Auxiliary outputs learned from privileged labels recorded in the clips (radar-style lead car, lane offset):
-training signal and report material, never an input to driving."""
+AUX_NAMES = ("lead_gap_m", "lead_closing_mps", "lane_offset_m", "expert_yielding")
+"""Auxiliary outputs learned from privileged labels recorded in the clips (radar-style lead car, lane offset,
+whether the expert held back for another car): training signal and report material, never an input to driving."""
+AUX_BINARY = frozenset({"expert_yielding"})
+"""Auxiliary outputs that are yes/no labels: a logit in the plan, a probability once read (`PlanLayout.aux_of`)."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,9 @@ class PlanLayout:
         return trajectories[self.driving(confidence)], self._check(plan)[self.control]
 
     def aux_of(self, plan: np.ndarray) -> dict[str, float]:
-        return dict(zip(self.aux, map(float, self._check(plan)[self.aux_values])))
+        """Each auxiliary value by name (a yes/no one as its probability)."""
+        values = self._check(plan)[self.aux_values].astype(np.float64)
+        return {n: float(1 / (1 + np.exp(-v)) if n in AUX_BINARY else v) for n, v in zip(self.aux, values)}
 
     def _check(self, plan: np.ndarray) -> np.ndarray:
         plan = np.asarray(plan, np.float32).reshape(-1)

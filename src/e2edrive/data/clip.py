@@ -64,12 +64,15 @@ OPTIONAL_SIGNAL_SCHEMA = pa.schema(
         ("expert_trajectory_m", pa.list_(pa.float32(), 2 * TRAJECTORY_POINTS)),
         ("expert_in_control", pa.bool_()),
         ("policy_trajectory_m", pa.list_(pa.float32(), 2 * TRAJECTORY_POINTS)),
+        ("expert_yielding", pa.bool_()),
     ]
 )
 """Columns of clips a learner drove (DAgger): the expert's own plan from each labelled state (x1, y1, ... in the
 ego frame, the trajectory label's layout; null where the expert did not plan) and whether the expert's command
 was applied at that step (the beta mix); in a benchmark's failure replay, the trajectory the driving policy
-planned at each frame (null for drivers without one). Expert-driven clips have none of them."""
+planned at each frame (null for drivers without one). Expert-driven clips have none of them, except
+expert_yielding: whether the expert (driving or labelling) held back for another car at that frame, on every
+clip an expert drove or labelled (a privileged label for the auxiliary head, `core/io.py` AUX_NAMES)."""
 
 
 FUTURE_FRAMES = TRAJECTORY_POINTS * TRAJECTORY_STRIDE_FRAMES

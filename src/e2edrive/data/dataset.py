@@ -16,8 +16,9 @@ The labels of every sample (a few dozen floats each) are kept in memory.
     trajectory_known (B, TRAJECTORY_POINTS) bool  which trajectory points are labels: not where collection's
                                                  perturbations pushed the car (`clip.unpushed_points`)
     controls    (B, 2) float32                   expert [steer_rad, accel_mps2] at this frame
-    aux         (B, len(AUX_NAMES)) float32      privileged labels (lead gap and closing speed, lane offset),
-                                                 NaN where there is none (no car ahead)
+    aux         (B, len(AUX_NAMES)) float32      privileged labels (lead gap and closing speed, lane offset, the
+                                                 expert's yield decision as 0/1), NaN where there is none (no car
+                                                 ahead; no expert in the clip, as in real logs)
     scenario    (B,) int64                       index into dataset.scenarios
 """
 
@@ -84,6 +85,16 @@ class DatasetConfig:
             raise UserError(f"val_fraction={self.val_fraction} outside [0, 1)")
         if not self.cameras:
             raise UserError("a dataset needs at least one camera")
+
+
+def _signal(signals: dict, name: str, n: int) -> np.ndarray:
+    """A label column as floats (null: NaN), all NaN where the clip does not record it."""
+    if name not in signals:
+        return np.full(n, np.nan)
+    values = signals[name]
+    if values.dtype == object:  # a bool or float column with nulls
+        return np.array([np.nan if v is None else float(v) for v in values])
+    return values.astype(np.float64)
 
 
 def _expert_plans(signals: dict, n: int) -> np.ndarray | None:
@@ -238,7 +249,7 @@ class ClipDataset(torch.utils.data.Dataset):
                 np.stack([s["expert_steer_rad"][valid], s["expert_accel_mps2"][valid]], -1).astype(np.float32)
             )
             columns["aux"].append(
-                np.stack([np.asarray(s[name], np.float64)[valid] for name in AUX_NAMES], -1).astype(np.float32)
+                np.stack([_signal(s, name, clip.n_frames)[valid] for name in AUX_NAMES], -1).astype(np.float32)
             )
             columns["scenario"].append(np.full(len(valid), self.scenarios.index(scenario)))
             columns["weight"].append(w)

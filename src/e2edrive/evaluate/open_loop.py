@@ -12,6 +12,10 @@ then drove.
                        closing speed (radar-style), so it is predicted at constant speed along the lane; a plan
                        point within half a lane of the lane's centre line whose front bumper passes the lead
                        car's rear at the same time overlaps it (other cars are not in the signals: a lower bound)
+    yield_accuracy     for a network with the yield head (`expert_yielding`), on clips that record the expert's
+    yield_recall       decision: the share of frames where the head (probability > 0.5) agrees with it, and the
+                       share of the expert's yielding frames the head flags (yielding is rare: accuracy alone
+                       would reward never yielding); absent without such a head or such clips
 
 Nothing here drives: the policy's mistakes never change what it sees next — the reason open-loop scores can
 look good for a driver that fails closed loop.
@@ -48,6 +52,9 @@ def open_loop(policy, clip_dirs: list[Path]) -> dict:
     errors: list[np.ndarray] = []
     best_errors: list[np.ndarray] = []
     overlaps, with_lead, clips, picks_best = 0, 0, 0, 0
+    yield_said: list[bool] = []
+    yield_truth: list[bool] = []
+    reads_yield = "expert_yielding" in getattr(policy.layout, "aux", ())
     cameras = tuple(getattr(policy, "cameras", ()))
     for path in clip_dirs:
         clip = read_clip(path)
@@ -60,7 +67,11 @@ def open_loop(policy, clip_dirs: list[Path]) -> dict:
         clips += 1
         for t in range(n - FUTURE_FRAMES):
             obs = Observation({c: v[t] for c, v in videos.items()}, float(s["speed_mps"][t]), str(s["command"][t]), t)
-            hypotheses, confidence = policy.layout.hypotheses_of(policy.plan(obs))
+            plan = policy.plan(obs)
+            hypotheses, confidence = policy.layout.hypotheses_of(plan)
+            if reads_yield and "expert_yielding" in s:
+                yield_said.append(policy.layout.aux_of(plan)["expert_yielding"] > 0.5)
+                yield_truth.append(bool(s["expert_yielding"][t]))
             chosen = policy.layout.driving(confidence)
             trajectory = hypotheses[chosen]
             truth = future_trajectory(s["x_m"], s["y_m"], s["yaw_rad"], t)
@@ -79,7 +90,12 @@ def open_loop(policy, clip_dirs: list[Path]) -> dict:
     if not errors:
         raise ValueError("no expert-driven frames to score open loop")
     e, best = np.stack(errors), np.stack(best_errors)
+    said, truth = np.array(yield_said, bool), np.array(yield_truth, bool)
+    yields = {"yield_accuracy": float(np.mean(said == truth)), "yield_frames": len(truth)} if len(truth) else {}
+    if truth.any():
+        yields["yield_recall"] = float(said[truth].mean())
     return {
+        **yields,
         **{f"l2_{h:g}s_m": float(e[:, k].mean()) for k, h in enumerate(HORIZONS_S)},
         **{f"best_l2_{h:g}s_m": float(best[:, k].mean()) for k, h in enumerate(HORIZONS_S)},
         "confidence_picks_best_rate": picks_best / len(e),

@@ -92,12 +92,17 @@ class DrivingNet(nn.Module):
 TRAJ_LOSS_SCALE_M = 1.0
 STEER_LOSS_SCALE_RAD = 0.05
 ACCEL_LOSS_SCALE_MPS2 = 1.0
-AUX_LOSS_SCALES = {"lead_gap_m": 10.0, "lead_closing_mps": 2.0, "lane_offset_m": 0.5}
-"""Fixed loss scales: errors of this size cost 1. Fixed, not data std (a tiny std overweights noise)."""
+AUX_LOSS_SCALES = {"lead_gap_m": 10.0, "lead_closing_mps": 2.0, "lane_offset_m": 0.5, "expert_yielding": 1.0}
+"""Fixed loss scales: errors of this size cost 1. Fixed, not data std (a tiny std overweights noise). Yes/no
+labels (`io.AUX_BINARY`) take binary cross-entropy on their logit instead."""
 CONFIDENCE_WEIGHT = 0.1
 AUX_WEIGHT = 0.1
 """The confidence head learns which hypothesis wins; the auxiliary heads are side tasks: both weigh less
 than the trajectory and the controls."""
+AUX_BINARY_WEIGHT = 0.5
+"""The yes/no auxiliary labels (the expert's yield decision) weigh as much as each control: whether to wait for
+another car is the decision the plan hinges on at junctions, and it is rare, so within the side tasks' mean it
+would barely count."""
 
 
 def plan_loss(
@@ -134,15 +139,21 @@ def plan_loss(
         labels = batch["aux"][:, columns]  # NaN where the clip has no such label here (no car ahead)
         scales = torch.tensor([AUX_LOSS_SCALES[n] for n in layout.aux], device=plan.device)
         known = torch.isfinite(labels)
-        errors = nn.functional.smooth_l1_loss(
-            plan[:, layout.aux_values] / scales, torch.nan_to_num(labels) / scales, reduction="none"
-        )
-        parts["aux"] = (errors * known).sum() / known.sum().clamp(min=1)
+        values, labels = plan[:, layout.aux_values], torch.nan_to_num(labels)
+        binary = torch.tensor([n in io.AUX_BINARY for n in layout.aux], device=plan.device)
+        regression = known & ~binary
+        errors = nn.functional.smooth_l1_loss(values / scales, labels / scales, reduction="none")
+        parts["aux"] = (errors * regression).sum() / regression.sum().clamp(min=1)
+        if binary.any():
+            decided = known & binary
+            errors = nn.functional.binary_cross_entropy_with_logits(values, labels.clamp(0, 1), reduction="none")
+            parts["aux_binary"] = (errors * decided).sum() / decided.sum().clamp(min=1)
     loss = (
         parts["traj"]
         + 0.5 * parts["steer"]
         + 0.5 * parts["accel"]
         + CONFIDENCE_WEIGHT * parts.get("confidence", 0.0)
         + AUX_WEIGHT * parts.get("aux", 0.0)
+        + AUX_BINARY_WEIGHT * parts.get("aux_binary", 0.0)
     )
     return loss, {k: float(v.item()) for k, v in parts.items()}

@@ -17,7 +17,7 @@ def plot_loss(history: list[dict], out_png: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
     steps = [h["step"] for h in history]
-    for key in ("loss", "traj", "confidence", "steer", "accel", "aux"):
+    for key in ("loss", "traj", "confidence", "steer", "accel", "aux", "aux_binary"):
         if history and key in history[0]:
             ax.plot(steps, [h[key] for h in history], label=key)
     ax.set_yscale("log")

@@ -70,6 +70,7 @@ OPEN_LOOP_HEADER = (
     "best of K 3 s m",
     "picks best",
     "plan overlaps",
+    "yield recall",
     "closed-loop success",
     "driving score",
 )
@@ -112,7 +113,7 @@ def open_loop_rows(bench: dict) -> list[list[str]]:
         rows.append(
             [key, *(f"{m[f'l2_{h}s_m']:.2f}" for h in (1, 2, 3))]
             + [_fmt(m.get("best_l2_3s_m"), 2), _fmt(m.get("confidence_picks_best_rate"), 2)]
-            + [f"{m['plan_overlap_rate']:.3f}"]
+            + [f"{m['plan_overlap_rate']:.3f}", _fmt(m.get("yield_recall"), 2)]
             + [f"{sum(r['success_rate'] for r in per) / len(per):.2f}"]
             + [f"{sum(r['driving_score'] for r in per) / len(per):.3f}"]
         )

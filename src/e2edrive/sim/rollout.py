@@ -123,6 +123,9 @@ def run_episode(
                     "expert_trajectory_m": None if plan is None else plan.reshape(-1).tolist(),
                     "expert_in_control": expert_drives,
                 }
+            expert_yielding = getattr(labeller if dagger else driver, "yielding", None)  # an expert's decision
+            if expert_yielding is not None:
+                extra["expert_yielding"] = bool(expert_yielding)
             lead = world.lead()
             sent = applied.clipped()  # what the car actually receives
             recorder(

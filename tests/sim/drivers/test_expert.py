@@ -44,6 +44,25 @@ def test_the_expert_brakes_for_a_wreck_in_its_path_but_not_for_a_car_waiting_the
     waiting_world.close()
 
 
+def test_the_expert_reports_whether_it_held_back_for_another_car():
+    """Its yield decision is the clips' `expert_yielding` label: on for a wreck in its path, off for a car that
+    only waits there, and recorded on every row a rollout logs."""
+    from e2edrive.core.policy import Observation
+    from e2edrive.sim.rollout import run_episode
+
+    for crashed in (True, False):
+        world, expert = _roundabout_with_one_car_ahead(crashed)
+        expert.act(Observation({}, world.ego.speed, "follow", 0.0, state=world))
+        assert expert.yielding is crashed
+        expert.reset(0)
+        assert expert.yielding is False
+        world.close()
+    world, rows = World(get_scenario("intersection"), cameras=()), []
+    run_episode(world, ExpertPolicy(), 600000, recorder=lambda o, s: rows.append(s["expert_yielding"]))
+    assert all(isinstance(v, bool) for v in rows) and any(rows) and not all(rows), "it waits, then goes"
+    world.close()
+
+
 def test_cleared_at_the_line_the_expert_follows_cars_on_its_route_not_cars_crossing_it():
     from highway_env.vehicle.behavior import IDMVehicle
 

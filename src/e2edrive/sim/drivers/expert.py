@@ -64,9 +64,13 @@ class ExpertPolicy:
 
     def __init__(self, config: ExpertConfig | None = None) -> None:
         self.config = config
+        self.yielding = False
+        """Its last decision: did it hold back for another car (wait at a stop line, or brake for a predicted
+        conflict)? Recorded as the clips' `expert_yielding` label (`sim/rollout.py`), never a driving input."""
 
     def reset(self, seed: int) -> None:
         """Stateless between episodes: its lane-change intent lives on the ego vehicle, reset by the world."""
+        self.yielding = False
 
     def act(self, observation: Observation) -> Action:
         world = observation.state
@@ -95,8 +99,10 @@ class ExpertPolicy:
             # cleared to go: follow cars on our own route only. IDM also braked for cars crossing it, which the
             # gap check had cleared, and we came late for the gap we took.
             accel_mps2 = _route_leader_accel(ego, world.navigation)
-        if c.yields and _must_yield(world, c):
+        conflict = c.yields and _must_yield(world, c)
+        if conflict:
             accel_mps2 = min(accel_mps2, c.yield_decel_mps2)
+        self.yielding = bool(yielding or conflict)
         accel_mps2 = max(accel_mps2, -max(ego.speed, 0.0) / world.dt_s)  # brake to a stop, never into reverse
         return Action(steer_rad=-steering_right_rad, accel_mps2=accel_mps2)
 
