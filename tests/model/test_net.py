@@ -42,7 +42,7 @@ def test_training_steps_lower_the_loss_on_a_tiny_set(tiny_clips):
         opt.step()
         losses.append(loss.item())
     assert np.mean(losses[-5:]) < 0.7 * losses[0], losses
-    assert set(parts) == {"traj", "confidence", "steer", "accel", "aux", "aux_binary"}
+    assert set(parts) == {"traj", "confidence", "steer", "accel", "aux"}
     assert all(torch.equal(batch[k], snapshot[k]) for k in batch), "the loss must not mutate the batch"
 
 
@@ -169,9 +169,7 @@ def test_winner_takes_all_pulls_only_the_closest_hypothesis_and_teaches_the_conf
     aux_grad = plan.grad[:, layout.aux_values]
     assert aux_grad[0].abs().sum() > 0 and aux_grad[1:].abs().sum() == 0, "missing labels are masked"
     trajectory, controls = layout.split(
-        np.concatenate(
-            [plan[0].detach().numpy()[: layout.confidences.start], [0, 9, 0], np.zeros(2 + len(io.AUX_NAMES))]
-        )
+        np.concatenate([plan[0].detach().numpy()[: layout.confidences.start], [0, 9, 0], np.zeros(2 + len(layout.aux))])
     )
     assert np.allclose(trajectory, trajs[0, 1].numpy()), "the most confident hypothesis drives"
 
@@ -187,9 +185,9 @@ def test_a_legacy_one_trajectory_model_keeps_its_layout():
 
 
 def test_the_yield_decision_is_a_yes_no_head_learned_with_cross_entropy():
-    layout = io.PLAN_LAYOUT
+    layout = io.PlanLayout(aux=io.AUX_NAMES)
     column = io.AUX_NAMES.index("expert_yielding")
-    assert "expert_yielding" in layout.aux and "expert_yielding" in io.AUX_BINARY
+    assert "expert_yielding" in io.AUX_BINARY and "expert_yielding" not in io.PLAN_LAYOUT.aux, "opt-in"
     b = 3
     plan = torch.zeros(b, layout.size, requires_grad=True)
     aux = torch.full((b, len(io.AUX_NAMES)), float("nan"))

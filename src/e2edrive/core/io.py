@@ -43,10 +43,16 @@ TRAJECTORY_HORIZON_S = TRAJECTORY_DT_S * TRAJECTORY_POINTS
 TRAJECTORY_STRIDE_FRAMES = round(TRAJECTORY_DT_S * FRAME_RATE_HZ)
 CONTROLS = ("steer_rad", "accel_mps2")
 AUX_NAMES = ("lead_gap_m", "lead_closing_mps", "lane_offset_m", "expert_yielding")
-"""Auxiliary outputs learned from privileged labels recorded in the clips (radar-style lead car, lane offset,
-whether the expert held back for another car): training signal and report material, never an input to driving."""
+"""Privileged labels recorded in the clips that auxiliary outputs can learn (radar-style lead car, lane offset,
+whether the expert held back for another car): training signal and report material, never an input to driving.
+The dataset carries all of them; a model learns those its `PlanLayout.aux` names (new ones: DEFAULT_AUX)."""
 AUX_BINARY = frozenset({"expert_yielding"})
 """Auxiliary outputs that are yes/no labels: a logit in the plan, a probability once read (`PlanLayout.aux_of`)."""
+DEFAULT_AUX = ("lead_gap_m", "lead_closing_mps", "lane_offset_m")
+"""The auxiliary outputs new models are built with. The yield head (`expert_yielding`) is one
+`PlanLayout(aux=AUX_NAMES)` away (e.g. `DaggerConfig.model`): two full generalist runs with it drove 84 and 72 %
+of the 50 held-out seeds against 79-90 % in three without it (intersection 64 and 54 % against 60-66 %): not
+the default."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,7 @@ class PlanLayout:
     """
 
     hypotheses: int = 3
-    aux: tuple[str, ...] = AUX_NAMES
+    aux: tuple[str, ...] = DEFAULT_AUX
 
     @property
     def trajectories(self) -> slice:
