@@ -1,7 +1,7 @@
 """Training throughput (samples/s) of the driving network, fp32 vs bf16 autocast + channels_last, on the CPU here
 or on a GPU (`--device cuda`), at one or more batch sizes and rigs. It also prints the training FLOP rate
-(3 x the forward FLOPs per sample, torch's FLOP counter via `model/info.py`) and, on a GPU, the model FLOPs
-utilisation against `--peak-tflops`: the measured counterpart of the compute planner's `mfu` assumption
+(BACKWARD_FACTOR x the forward FLOPs per sample, torch's FLOP counter via `model/info.py`) and, on a GPU, the
+model FLOPs utilisation against `--peak-tflops`: the measured counterpart of the compute planner's `mfu` assumption
 (`train/plan.py`). Synthetic batches: the model's step alone, no decoding (benchmarks/loader_speed.py has the
 loader).
 
@@ -20,14 +20,13 @@ from e2edrive.core import io
 from e2edrive.model.config import CameraInput, ModelConfig
 from e2edrive.model.info import model_info
 from e2edrive.model.net import DrivingNet, plan_loss
-from e2edrive.train.plan import PlanConfig
-
-RIGS = {"front": ("front",), "full": ("front", "front_wide", "left", "right", "rear")}
-"""The network's camera inputs per rig (the simulator's rigs, `sim/rig.py`, at the network's frame size)."""
+from e2edrive.sim.rig import RIGS, get_rig
+from e2edrive.train.plan import BACKWARD_FACTOR, PlanConfig
 
 
 def model_config(rig: str) -> ModelConfig:
-    return ModelConfig(cameras=tuple(CameraInput(name) for name in RIGS[rig]))
+    """The network reading every camera of a simulator rig (`sim/rig.py`), each at the network's frame size."""
+    return ModelConfig(cameras=tuple(CameraInput(camera.name) for camera in get_rig(rig)))
 
 
 def batch_of(config: ModelConfig, batch: int, device: str) -> dict:
@@ -96,7 +95,7 @@ def main() -> None:
                 for bf16 in (False, True)
             )
             for label, rate in (("fp32", fp32), ("bf16 + channels_last", bf16)):
-                tflops = rate * flops * 3 / 1e12
+                tflops = rate * flops * BACKWARD_FACTOR / 1e12
                 mfu = f", MFU {tflops / args.peak_tflops:6.2%}" if device.startswith("cuda") else ""
                 print(f"  batch {batch:5d} train {label:21s} {rate:10.1f} samples/s, {tflops:8.3f} TFLOP/s{mfu}")
             print(f"  batch {batch:5d} bf16 speed-up: {bf16 / fp32:.2f}x")
