@@ -9,6 +9,7 @@ from e2edrive.core.control import (
     plan_to_action,
     point_at_distance,
 )
+from e2edrive.core.errors import UserError
 from e2edrive.data.dataset import ClipDataset, DatasetConfig
 from e2edrive.model.config import ModelConfig
 from e2edrive.model.net import DrivingNet, plan_loss
@@ -102,6 +103,12 @@ def test_a_model_reads_the_cameras_and_context_its_config_names():
     assert ModelConfig.from_json(old) == ModelConfig(context_offsets_frames=io.LEGACY_CONTEXT_OFFSETS_FRAMES), (
         "configs saved before cameras and context were named read as front, (-4, -2, 0)"
     )
+    newer = config.to_json()
+    newer["plan"] = {**newer["plan"], "stop_hypotheses": 1}
+    with pytest.raises(UserError, match="stop_hypotheses"):  # misread outputs would drive without an error
+        ModelConfig.from_json(newer)
+    with pytest.raises(UserError, match="newer version"):
+        ModelConfig.from_json({**config.to_json(), "some_future_field": 1})
 
 
 def test_model_info_counts_parameters_flops_per_camera_and_activations():

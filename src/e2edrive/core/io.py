@@ -9,9 +9,11 @@ to the left (counter-clockwise seen from above).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
+
+from e2edrive.core.errors import UserError
 
 # --- time base ---------------------------------------------------------------------------------
 FRAME_RATE_HZ = 10
@@ -64,6 +66,8 @@ class PlanLayout:
     """
 
     hypotheses: int = 3
+    """Six drove 78 % of the generalist's 50 held-out seeds in one full run, against 79-90 % with three: closer
+    hypotheses, no closer driven plan (README)."""
     aux: tuple[str, ...] = DEFAULT_AUX
 
     @property
@@ -123,7 +127,20 @@ class PlanLayout:
 
     @classmethod
     def from_json(cls, d: dict) -> PlanLayout:
+        """Refuses fields it does not know (a layout saved by a newer e2edrive): read without them, the outputs
+        would be misread without an error."""
+        refuse_unknown_fields(cls, d, "plan layout")
         return cls(int(d["hypotheses"]), tuple(d["aux"]))
+
+
+def refuse_unknown_fields(config_class: type, d: dict, what: str) -> None:
+    """A saved config with fields this version's dataclass lacks was written by a newer e2edrive."""
+    unknown = sorted(set(d) - {f.name for f in fields(config_class)})
+    if unknown:
+        raise UserError(
+            f"the saved {what} has field(s) {unknown} this e2edrive does not know: it was written by a newer version; "
+            "upgrade e2edrive to read it"
+        )
 
 
 PLAN_LAYOUT = PlanLayout()

@@ -91,6 +91,7 @@ class ModelConfig:
     def from_json(cls, d: dict) -> ModelConfig:
         """Configs saved before cameras, context and the plan layout were part of them read as the front camera,
         (-4, -2, 0) and one trajectory without auxiliary outputs."""
+        io.refuse_unknown_fields(cls, d, "model config")
         d = dict(d)
         d["cameras"] = tuple(CameraInput(**c) for c in d.get("cameras", [asdict(CameraInput())]))
         d["context_offsets_frames"] = tuple(d.get("context_offsets_frames", io.LEGACY_CONTEXT_OFFSETS_FRAMES))
