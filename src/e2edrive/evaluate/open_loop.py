@@ -65,11 +65,12 @@ def open_loop(policy, clip_dirs: list[Path]) -> dict:
         n = min([clip.n_frames, *(len(v) for v in videos.values())])
         policy.reset(int(clip.meta.get("seed", 0)))
         clips += 1
+        scores_yield = reads_yield and "expert_yielding" in s  # clips older than the label have none
         for t in range(n - FUTURE_FRAMES):
             obs = Observation({c: v[t] for c, v in videos.items()}, float(s["speed_mps"][t]), str(s["command"][t]), t)
             plan = policy.plan(obs)
             hypotheses, confidence = policy.layout.hypotheses_of(plan)
-            if reads_yield and "expert_yielding" in s:
+            if scores_yield:
                 yield_said.append(policy.layout.aux_of(plan)["expert_yielding"] > 0.5)
                 yield_truth.append(bool(s["expert_yielding"][t]))
             chosen = policy.layout.driving(confidence)
