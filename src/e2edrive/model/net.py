@@ -98,7 +98,8 @@ labels (`io.AUX_BINARY`) take binary cross-entropy on their logit instead."""
 CONFIDENCE_WEIGHT = 0.1
 AUX_WEIGHT = 0.1
 """The confidence head learns which hypothesis wins; the auxiliary heads are side tasks: both weigh less
-than the trajectory and the controls."""
+than the trajectory and the controls. Confidences at 0.5 drove 78 % of the generalist's 50 held-out seeds in one
+full run (intersection 40 %), against 79-90 % at 0.1 (README)."""
 AUX_BINARY_WEIGHT = 0.5
 """The yes/no auxiliary labels (the expert's yield decision) weigh as much as each control: whether to wait for
 another car is the decision the plan hinges on at junctions, and it is rare, so within the side tasks' mean it
