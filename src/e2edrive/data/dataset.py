@@ -161,6 +161,8 @@ class ClipDataset(torch.utils.data.Dataset):
         self.clip_names: list[str] = []
         self.scenarios: list[str] = []
         self.weights: torch.Tensor | None = None
+        self.n_sources = len(roots)
+        """Directories or built datasets given, with samples or not (`source_weights` takes one share each)."""
         self._files: list[dict[str, FrameFile]] = []  # per clip: camera → frames
         names = ("clip", "t", "speed", "command", "trajectory", "trajectory_known", "controls", "aux", "scenario")
         columns: dict[str, list[np.ndarray]] = {k: [] for k in (*names, "weight", "source")}
@@ -307,7 +309,7 @@ class ClipDataset(torch.utils.data.Dataset):
         order; a root without samples is left out), keeping the relative weights within a root (`weights`, or
         1 each). DAgger pools expert and on-policy data this way, the on-policy part capped."""
         sources = self.sample_sources
-        n_roots = int(sources.max()) + 1
+        n_roots = self.n_sources  # every root given, the last too when all its clips were skipped
         if len(shares) != n_roots or any(x < 0 for x in shares):
             raise UserError(f"source shares {shares}: need one non-negative share per data directory ({n_roots})")
         w = torch.ones(len(self), dtype=torch.float64) if weights is None else weights.double().clone()
