@@ -78,6 +78,23 @@ def test_corrupt_clip_is_skipped_with_a_warning(tiny_clips, tmp_path):
     assert len(ds.clip_names) == 1
 
 
+def test_a_frame_cache_that_cannot_be_written_stops_loading_rather_than_skipping_the_clip(
+    tiny_clips, tmp_path, monkeypatch
+):
+    import shutil
+
+    clip = list_clips(tiny_clips)[0]
+    shutil.copytree(clip, tmp_path / clip.name)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "save", full_disk)
+    with pytest.raises(UserError, match="cannot write the frame cache.*No space left"):
+        ClipDataset(tmp_path, DatasetConfig("all"))
+    assert not any(p.is_file() for p in (tmp_path / ".cache").rglob("*")), "no partial cache is left behind"
+
+
 def test_a_batch_equals_its_samples_and_context_offsets_come_from_the_config(tiny_clips):
     ds = ClipDataset(tiny_clips, DatasetConfig("all", context_offsets_frames=(-9, -3, -1, 0)))
     batch = ds[[7, 3, 30]]

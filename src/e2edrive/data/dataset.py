@@ -212,6 +212,8 @@ class ClipDataset(torch.utils.data.Dataset):
                 )
             try:
                 files = {c: FrameFile(ensure_cached(clip_path, c)) for c in config.cameras}
+            except UserError:  # the clip is fine, the machine is not (a full disk): skipping would skip them all
+                raise
             except Exception as exc:  # noqa: BLE001 - a clip whose video does not decode is skipped, never fatal
                 warnings.warn(f"skipping clip {clip_path.name}: {exc}", stacklevel=2)
                 continue

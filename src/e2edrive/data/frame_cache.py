@@ -3,7 +3,9 @@
     ROOT/.cache/frames/<clip_id>-<camera>-<key>.npy     (N, H, W, 3) uint8
 
 key hashes the video's size and modification time, so a re-recorded clip gets a fresh cache. The hidden
-.cache directory is never listed as a clip. Writes are atomic (temp file, then rename).
+.cache directory is never listed as a clip. Writes are atomic (temp file, then rename). A video that does not
+decode raises as its decoder does; a cache that cannot be written (a full disk) raises UserError, so a caller
+that skips damaged clips does not skip every clip of a full disk.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from e2edrive.core.errors import UserError
 from e2edrive.core.files import atomic_path
 from e2edrive.data.clip import read_video
 
@@ -31,9 +34,15 @@ def ensure_cached(clip: Path, camera: str = "front") -> Path:
     path = cache_path(clip, camera)
     if not path.exists():
         frames = read_video(Path(clip) / f"{camera}.mp4")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.save(f, frames)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(path) as tmp, open(tmp, "wb") as f:
+                np.save(f, frames)
+        except OSError as exc:
+            raise UserError(
+                f"cannot write the frame cache {path} ({frames.nbytes / 1e6:.0f} MB): {exc}; free disk space there"
+                " (the caches are safe to delete: rm -r DIR/.cache)"
+            ) from exc
     return path
 
 
