@@ -40,8 +40,8 @@ def ensure_cached(clip: Path, camera: str = "front") -> Path:
                 np.save(f, frames)
         except OSError as exc:
             raise UserError(
-                f"cannot write the frame cache {path} ({frames.nbytes / 1e6:.0f} MB): {exc}; free disk space there"
-                " (the caches are safe to delete: rm -r DIR/.cache)"
+                f"cannot write the frame cache {path} ({frames.nbytes / 1e6:.0f} MB): {exc}. On a full disk, free"
+                f" space there; the frame caches are safe to delete (rm -r {path.parent.parent}), they decode again"
             ) from exc
     return path
 
