@@ -199,8 +199,8 @@ def test_source_shares_set_each_directory_share_of_a_batch(tiny_clips, tmp_path)
     assert float(w[sources == 0].sum()) == pytest.approx(0.7) and float(w[sources == 1].sum()) == pytest.approx(0.3)
     with pytest.raises(UserError):
         data.source_weights((1.0,))
-    # The last directory without samples (every clip skipped: in a full generalist run the disk filled and no
-    # frame of round 4's clips could be cached) still takes its share, instead of "9 shares, 8 directories".
+    # A last directory without samples (none recorded yet, or every clip skipped as damaged) still takes its
+    # share, instead of "3 shares, 2 directories".
     empty = tmp_path / "empty"
     empty.mkdir()
     data = ClipDataset([tiny_clips, other, empty], DatasetConfig("all"))
