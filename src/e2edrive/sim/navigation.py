@@ -47,13 +47,6 @@ def pin_route_lanes(network, route: list[LaneIndex]) -> list[LaneIndex]:
     return pinned
 
 
-def route_length_m(network, route: list[LaneIndex], position: np.ndarray) -> float:
-    """Distance left along a route that starts with the car's current lane: the rest of it plus every later lane."""
-    lanes = [_lane(network, index) for index in route]
-    s_now, _ = lanes[0].local_coordinates(position)
-    return float(max(lanes[0].length - s_now, 0.0) + sum(lane.length for lane in lanes[1:]))
-
-
 def turn_command(network, route: list[LaneIndex], heading_rad: float) -> str:
     """left / straight / right from the heading change between now and the end of the route.
 

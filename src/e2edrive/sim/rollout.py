@@ -173,7 +173,7 @@ def run_episode(
         success=world.success(),
         mean_speed_mps=float(np.mean(speeds)) if speeds else 0.0,
         time_s=steps * world.dt_s,
-        route_completion=world.route_completion(distance_m),
+        route_completion=world.route_completion(),
         route_deviation=world.deviated,
         max_abs_jerk_mps3=float(jerk.max(initial=0.0)),
         max_abs_lateral_accel_mps2=float(lateral.max(initial=0.0)),

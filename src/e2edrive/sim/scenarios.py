@@ -28,6 +28,10 @@ def _past_merge(env: Any, ego: Any) -> bool:
     return bool(ego.position[0] > MERGE_END_X_M)
 
 
+def _to_merge_end_m(env: Any, ego: Any) -> float:
+    return float(MERGE_END_X_M - ego.position[0])  # the merge's road runs along x
+
+
 def _took_exit(env: Any, ego: Any) -> bool:
     # Not highway-env's _is_success(): it reads a controlled car's *target* lane, which the route planner
     # points at the exit even when the car is three lanes away from it.
@@ -94,6 +98,9 @@ class Scenario:
     """Road-network node the ego's route leads to (roundabout, junction, exit); None = follow the road."""
     arrived: Callable[[Any, Any], bool] | None = None
     """(env, ego) → the goal is reached. None: success means surviving to duration_s."""
+    to_goal_m: Callable[[Any, Any], float] | None = None
+    """(env, ego) → metres left to a goal that has no route (merge): route completion is the share of the start's
+    distance covered. A destination's route measures its own progress (`sim/navigation.RouteProgress`)."""
     expert: ExpertConfig = ExpertConfig()
     """How the privileged expert drives here (`sim/drivers/expert.py`)."""
     variation: Variation = Variation()
@@ -131,8 +138,8 @@ SCENARIOS: dict[str, Scenario] = {
     "merge": Scenario(
         name="merge",
         env_class=MergeScenarioEnv,
-        duration_s=20.0,
         arrived=_past_merge,
+        to_goal_m=_to_merge_end_m,
         variation=Variation(ego_speed_mps=(24.0, 30.0)),
     ),
     "exit": Scenario(

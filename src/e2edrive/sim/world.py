@@ -17,7 +17,7 @@ from e2edrive.core.io import FRAME_DT_S
 from e2edrive.core.policy import Action, Observation
 from e2edrive.sim.camera import CameraRig
 from e2edrive.sim.ego import EgoVehicle
-from e2edrive.sim.navigation import FOLLOW, Navigation, RouteProgress, pin_route_lanes, route_length_m, turn_command
+from e2edrive.sim.navigation import FOLLOW, Navigation, RouteProgress, pin_route_lanes, turn_command
 from e2edrive.sim.road import speed_up
 from e2edrive.sim.scenarios import Scenario, scenario_overrides
 from e2edrive.sim.variation import ENV_KEYS, Variation
@@ -68,7 +68,8 @@ class World:
         self.terminated = False
         self.truncated = False
         self.arrived = False
-        self.route_length_m: float | None = None
+        self.start_to_goal_m: float | None = None
+        """Metres to a goal without a route (merge) at reset."""
         self.progress: RouteProgress | None = None
         """Progress along the planned route, for scenarios with a destination."""
         self.start_lane_index: tuple | None = None
@@ -84,16 +85,17 @@ class World:
     def scenario_duration_s(self) -> float:
         return float(self.env_config["duration"])
 
-    def route_completion(self, distance_m: float) -> float:
+    def route_completion(self) -> float:
         """Share of the route driven. With a destination: progress projected on the route's lanes (never a lap
-        twice, nothing off the route); with a goal but no route (merge): distance over its length; without a
-        goal: time survived."""
+        twice, nothing off the route); with a goal but no route (merge): the share of the start's distance to it
+        covered; without a goal: time survived."""
         if self.arrived:
             return 1.0
         if self.progress is not None:
             return self.progress.completion
-        if self.route_length_m:
-            return float(min(distance_m / self.route_length_m, 1.0))
+        if self.start_to_goal_m:
+            left_m = self.scenario.to_goal_m(self.env.unwrapped, self.ego)
+            return float(np.clip(1.0 - left_m / self.start_to_goal_m, 0.0, 1.0))
         return float(min(self.time_s / self.scenario_duration_s, 1.0))
 
     def success(self) -> bool:
@@ -150,10 +152,7 @@ class World:
             self.navigation = Navigation(network, ego.route, junction_command)
         self.start_lane_index = ego.lane_index
         self.arrived = False
-        route = ego.route or [ego.lane_index]
-        self.route_length_m = (
-            route_length_m(network, route, ego.position) if self.scenario.arrived is not None else None
-        )
+        self.start_to_goal_m = self.scenario.to_goal_m(env, ego) if self.scenario.to_goal_m is not None else None
         self.progress = (
             RouteProgress(network, ego.route, ego.position, self.dt_s)
             if self.scenario.destination is not None
