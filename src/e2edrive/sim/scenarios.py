@@ -24,12 +24,12 @@ CHEAP_OBSERVATION = {"type": "AttributesObservation", "attributes": []}
 """highway-env's default Kinematics observation costs ~7 ms a step (pandas); ours renders its own."""
 
 
-def _past_merge(env: Any, ego: Any) -> bool:
-    return bool(ego.position[0] > MERGE_END_X_M)
-
-
 def _to_merge_end_m(env: Any, ego: Any) -> float:
     return float(MERGE_END_X_M - ego.position[0])  # the merge's road runs along x
+
+
+def _past_merge(env: Any, ego: Any) -> bool:
+    return _to_merge_end_m(env, ego) < 0.0
 
 
 def _took_exit(env: Any, ego: Any) -> bool:
