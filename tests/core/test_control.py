@@ -8,11 +8,14 @@ from hypothesis import strategies as st
 
 from e2edrive.core import io
 from e2edrive.core.control import (
+    TURN_MIN_DISTANCE_M,
     WHEELBASE_M,
     ControllerConfig,
+    plan_to_action,
     point_at_distance,
     pursuit_steer_rad,
     trajectory_accel_mps2,
+    turn_speed_limit_mps,
 )
 from e2edrive.core.errors import UserError
 
@@ -79,3 +82,55 @@ def test_an_unknown_pace_source_or_fit_beyond_the_plan_is_refused():
         ControllerConfig(accel_from="throttle")
     with pytest.raises(UserError):
         ControllerConfig(accel_from="trajectory", accel_fit_s=5.0)
+
+
+def _arc(radius_m: float, speed_mps: float, left: bool = True) -> np.ndarray:
+    """A plan at constant speed on a circle tangent to the heading at the car, (TRAJECTORY_POINTS, 2) m."""
+    along_m = speed_mps * np.arange(1, io.TRAJECTORY_POINTS + 1) * io.TRAJECTORY_DT_S
+    heading = along_m / radius_m
+    y = radius_m * (1 - np.cos(heading))
+    return np.stack([radius_m * np.sin(heading), y if left else -y], -1)
+
+
+def _plan(trajectory: np.ndarray, layout: io.PlanLayout = io.PLAN_LAYOUT) -> np.ndarray:
+    """A flat model output whose first (most confident) hypothesis is the trajectory; controls hold speed."""
+    plan = np.zeros(layout.size, np.float32)
+    plan[: 2 * io.TRAJECTORY_POINTS] = trajectory.reshape(-1)
+    plan[layout.confidences.start] = 5.0
+    return plan
+
+
+@given(radius_m=st.floats(8.0, 500.0), speed_mps=st.floats(3.0, 30.0), left=st.booleans())
+def test_the_turn_speed_limit_on_a_circle_is_its_lateral_acceleration_after_braking(radius_m, speed_mps, left):
+    """On a circle tangent to the heading every point's arc is the circle itself: the limit is the speed that
+    brakes to sqrt(a R) by the first point far enough to count (along the plan's polyline)."""
+    arc = _arc(radius_m, speed_mps, left)
+    distance_m = np.hypot(arc[:, 0], arc[:, 1])
+    if not (distance_m >= TURN_MIN_DISTANCE_M).any():
+        assert turn_speed_limit_mps(arc, 8.0, 2.0) == math.inf
+        return
+    along_m = np.cumsum(np.linalg.norm(np.diff(np.vstack([np.zeros((1, 2)), arc]), axis=0), axis=1))
+    first_m = along_m[int(np.argmax(distance_m >= TURN_MIN_DISTANCE_M))]  # the points' polyline, as driven
+    expected = math.sqrt(8.0 * radius_m + 2.0 * 2.0 * first_m)
+    assert turn_speed_limit_mps(arc, 8.0, 2.0) == pytest.approx(expected, rel=1e-3)
+
+
+def test_a_plan_too_fast_for_its_curve_brakes_and_a_gentle_one_keeps_its_pace():
+    """A racetrack hairpin (20 m) at 15 m/s is 11 m/s² of lateral acceleration: over an 8 m/s² limit the car
+    brakes. A highway curve (500 m) at 25 m/s and a waiting plan (centimetres) keep the plan's own pace."""
+    config = ControllerConfig(max_lateral_accel_mps2=8.0, turn_brake_mps2=2.0)
+    unlimited = ControllerConfig(max_lateral_accel_mps2=0.0)
+    hairpin = _plan(_arc(20.0, 15.0))
+    assert plan_to_action(hairpin, 15.0, config).accel_mps2 == pytest.approx(-2.0)
+    assert plan_to_action(hairpin, 15.0, unlimited).accel_mps2 > -0.2  # the plan's own pace: holding speed
+    highway = _plan(_arc(500.0, 25.0))
+    assert plan_to_action(highway, 25.0, config) == plan_to_action(highway, 25.0, unlimited)
+    waiting = np.stack([np.linspace(0.01, 0.06, io.TRAJECTORY_POINTS), np.linspace(0, 0.04, io.TRAJECTORY_POINTS)], -1)
+    assert turn_speed_limit_mps(waiting, 8.0, 2.0) == math.inf
+
+
+def test_a_negative_turn_limit_or_braking_is_refused():
+    with pytest.raises(UserError):
+        ControllerConfig(max_lateral_accel_mps2=-1.0)
+    with pytest.raises(UserError):
+        ControllerConfig(turn_brake_mps2=0.0)

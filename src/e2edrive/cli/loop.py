@@ -232,13 +232,19 @@ def eval_cmd(
         help="How a learned driver sets its pace: 'trajectory' (the chosen hypothesis) or 'controls' (its "
         "controls head).",
     ),
+    max_lateral_accel: float = typer.Option(
+        EvalConfig.max_lateral_accel_mps2,
+        help="A learned driver's turn speed limit: lateral acceleration (m/s²) on its planned path; 0: none.",
+    ),
 ) -> None:
     """Drive N closed-loop episodes and score them."""
     from e2edrive.evaluate.closed_loop import evaluate
     from e2edrive.evaluate.metrics import METRIC_KEYS
     from e2edrive.sim.overrides import parse_overrides
 
-    result = evaluate(EvalConfig(policy, scenario, episodes, seed, workers, parse_overrides(set_), accel_from))
+    result = evaluate(
+        EvalConfig(policy, scenario, episodes, seed, workers, parse_overrides(set_), accel_from, max_lateral_accel)
+    )
     per = result.get("scenarios", {scenario: result})
     columns = [*per, "mean"] if "mean" in result else list(per)
     table = Table(Column("metric", no_wrap=True), *columns, title=f"{policy} on {scenario}")

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from e2edrive.core.control import ControllerConfig
 from e2edrive.evaluate.config import EvalConfig
 from e2edrive.evaluate.metrics import METRIC_KEYS, summarize
 from e2edrive.fleet.pool import imap_workers
@@ -26,7 +25,7 @@ def _init(config: EvalConfig) -> None:
     _WORKER["config"] = config
     _WORKER["cameras"] = rig_cameras(policy_cameras(config.policy))
     _WORKER["worlds"] = {}
-    _WORKER["policy"] = make_policy(config.policy, ControllerConfig(accel_from=config.accel_from))
+    _WORKER["policy"] = make_policy(config.policy, config.controller())
 
 
 def _run(item: tuple[str, int]) -> dict:

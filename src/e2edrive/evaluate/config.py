@@ -23,6 +23,12 @@ class EvalConfig:
     accel_from: str = ControllerConfig.accel_from
     """How a learned driver sets its pace (`core/control.ControllerConfig.accel_from`): "trajectory" or
     "controls"."""
+    max_lateral_accel_mps2: float = ControllerConfig.max_lateral_accel_mps2
+    """A learned driver's turn speed limit (`core/control.ControllerConfig.max_lateral_accel_mps2`; 0: none)."""
+
+    def controller(self) -> ControllerConfig:
+        """How a planning driver (a network, the oracle) turns its plan into a command."""
+        return ControllerConfig(accel_from=self.accel_from, max_lateral_accel_mps2=self.max_lateral_accel_mps2)
 
     def __post_init__(self) -> None:
         from e2edrive.policies import check_policy_spec
@@ -33,4 +39,4 @@ class EvalConfig:
         if self.episodes < 1 or self.workers < 1:
             raise UserError(f"episodes={self.episodes} and workers={self.workers} must be >= 1")
         check_policy_spec(self.policy)
-        ControllerConfig(accel_from=self.accel_from)  # refuses an unknown source before any worker starts
+        self.controller()  # refuses an unknown pace source or a negative limit before any worker starts
