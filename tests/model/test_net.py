@@ -50,7 +50,7 @@ def test_training_steps_lower_the_loss_on_a_tiny_set(tiny_clips):
 def test_pure_pursuit_steers_towards_the_path():
     straight = np.concatenate([np.stack([np.arange(1, 7) * 10.0, np.zeros(6)], -1).ravel(), [0.0, 0.5]])
     left = np.concatenate([np.stack([np.arange(1, 7) * 10.0, np.arange(1, 7) * 1.0], -1).ravel(), [0.0, -1.0]])
-    heads = ControllerConfig(accel_from="controls")
+    heads = ControllerConfig(accel_from="controls", max_lateral_accel_mps2=0.0)  # the heads as they are
     a = plan_to_action(straight, 20.0, heads, layout=io.LEGACY_PLAN_LAYOUT)  # one trajectory, then the controls
     b = plan_to_action(left, 20.0, heads, layout=io.LEGACY_PLAN_LAYOUT)
     assert a.steer_rad == pytest.approx(0.0) and a.accel_mps2 == pytest.approx(0.5)
