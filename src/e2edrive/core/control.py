@@ -65,8 +65,8 @@ class ControllerConfig:
             )
         if self.max_lateral_accel_mps2 < 0 or self.turn_brake_mps2 <= 0:
             raise UserError(
-                f"max_lateral_accel_mps2={self.max_lateral_accel_mps2} (0: no limit) and "
-                f"turn_brake_mps2={self.turn_brake_mps2} must not be negative, the braking above 0"
+                f"need max_lateral_accel_mps2 >= 0 (0: no limit) and turn_brake_mps2 > 0, got "
+                f"{self.max_lateral_accel_mps2} and {self.turn_brake_mps2}"
             )
 
 
