@@ -125,7 +125,7 @@ def turn_speed_limit_mps(trajectory: np.ndarray, max_lateral_accel_mps2: float, 
     if not far.any():
         return math.inf
     curvature = np.abs(2.0 * np.sin(np.arctan2(pts[far, 1], pts[far, 0])) / distance_m[far])
-    along_m = np.cumsum(np.linalg.norm(np.diff(np.vstack([np.zeros((1, 2)), pts]), axis=0), axis=1))[far]
+    along_m = _along_path_m(pts)[far]
     v_turn = np.sqrt(max_lateral_accel_mps2 / np.maximum(curvature, 1e-9))
     return float(np.min(np.sqrt(v_turn**2 + 2.0 * brake_mps2 * along_m)))
 
@@ -135,11 +135,15 @@ def trajectory_accel_mps2(trajectory: np.ndarray, speed_mps: float, fit_s: float
     points up to fit_s from the current speed v: s(t) = v t + a t^2 / 2 at t = 0.5, 1.0, ... s. Distances are
     along the path (a curve is not slowing down)."""
     n = max(1, int(round(fit_s / io.TRAJECTORY_DT_S)))
-    pts = np.vstack([np.zeros((1, 2)), np.asarray(trajectory, np.float64)[:n]])
-    s_m = np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))
+    s_m = _along_path_m(np.asarray(trajectory, np.float64)[:n])
     t = np.arange(1, len(s_m) + 1) * io.TRAJECTORY_DT_S
     half_t2 = 0.5 * t**2
     return float(np.sum((s_m - speed_mps * t) * half_t2) / np.sum(half_t2**2))
+
+
+def _along_path_m(points: np.ndarray) -> np.ndarray:
+    """Distance along the polyline (0, 0) → points to each point, (N,) metres."""
+    return np.cumsum(np.linalg.norm(np.diff(np.vstack([np.zeros((1, 2)), points]), axis=0), axis=1))
 
 
 def pursuit_steer_rad(x_m: float, y_m: float) -> float:
