@@ -1,6 +1,7 @@
 import json
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from e2edrive.dagger import (
@@ -175,3 +176,25 @@ def test_the_kept_round_is_the_best_on_mean_success_then_route_completion():
     assert best_round(rounds, "all") == 1
     tie = [result(highway=(0.5, 0.8)), result(highway=(0.5, 0.9)), result(highway=(0.5, 0.9))]
     assert best_round(tie, "all") == 2, "route completion breaks a tie in success, then the later round"
+
+
+def test_a_later_round_within_the_noise_of_the_best_is_kept():
+    """The one-standard-error rule: among rounds the evaluation cannot tell apart, the one with the most data and
+    training (a run kept round 3 at 85.0 % on the demo's seeds over round 5's 84.2; on 50 other seeds per scenario
+    round 3 drove 81.7 %, round 5 89.7)."""
+
+    def result(successes: list[int]):
+        episodes = [
+            {"seed": i, "success": bool(x), "route_completion": 1.0 if x else 0.5} for i, x in enumerate(successes)
+        ]
+        rate = float(np.mean(successes))
+        return {
+            "scenarios": {"highway": {"success_rate": rate, "route_completion": 0.5 + rate / 2, "episodes": episodes}}
+        }
+
+    best = [1] * 17 + [0] * 3
+    one_worse = [1] * 16 + [0] * 4  # one episode less: within the band
+    collapsed = [1] * 8 + [0] * 12
+    assert best_round([result(best), result(one_worse)], "all") == 1
+    assert best_round([result(best), result(collapsed)], "all") == 0, "a late round that falls back is not kept"
+    assert best_round([result(best), result(one_worse), result(collapsed)], "all") == 1

@@ -17,9 +17,10 @@ Round 0 is the behaviour-cloned model (trained here on expert clips unless one i
 
 A round's success or route completion that falls below the previous round's by more than the noise band (two
 standard errors of the per-seed paired difference, and at least one episode in `eval_episodes`) is flagged
-`stable: false` in the summary. The model kept (`out/run`) is the round that scored best on those seeds
-(`best_round`), as Ross et al. return the best policy on validation: one late round that falls back does not
-undo the others. Re-running the same command resumes: finished stages are kept.
+`stable: false` in the summary. The model kept (`out/run`) is the latest round within one standard error of the
+round that scored best on those seeds (`best_round`): Ross et al. return the best policy on validation, so one
+late round that falls back does not undo the others, and among rounds the evaluation cannot tell apart the one
+with the most data and training is kept. Re-running the same command resumes: finished stages are kept.
 
 With a deadline, training is what gives: before each training stage, the driving still ahead is predicted from
 the seconds per episode measured so far, and the training budgets ahead shrink by one factor to fit
@@ -47,6 +48,8 @@ from e2edrive.model.config import ModelConfig
 ROW_KEYS = ("success_rate", "route_completion", "collisions_per_100km", "mean_speed_mps")
 """What every round reports per scenario (besides round, beta and the data it trained on)."""
 STABILITY_SIGMAS = 2.0
+KEEP_SIGMAS = 1.0
+"""`best_round`: a later round within this many standard errors of the best round's success is kept instead."""
 ROWS = "rounds.jsonl"
 SUMMARY = "dagger_summary.json"
 
@@ -149,9 +152,8 @@ def stability(results: list[dict], scenario: str, sigmas: float = STABILITY_SIGM
                 a = {e["seed"]: float(e[episode_key]) for e in before[name]["episodes"]}
                 b = {e["seed"]: float(e[episode_key]) for e in after[name]["episodes"]}
                 diff = np.array([b[s] - a[s] for s in sorted(set(a) & set(b))])
-                n = len(diff)
-                band = max(sigmas * float(diff.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0, 1.0 / max(n, 1))
-                change = float(diff.mean()) if n else 0.0
+                band = _noise_band(diff, sigmas)
+                change = float(diff.mean()) if len(diff) else 0.0
                 checks.append(
                     {
                         "round": r,
@@ -165,14 +167,42 @@ def stability(results: list[dict], scenario: str, sigmas: float = STABILITY_SIGM
     return checks
 
 
-def best_round(results: list[dict], scenario: str) -> int:
-    """The round whose evaluation has the highest success rate averaged over scenarios (then route completion;
-    a later round wins a tie: it has seen more data)."""
+def best_round(results: list[dict], scenario: str, sigmas: float = KEEP_SIGMAS) -> int:
+    """The latest round within the noise band of the best one (highest success rate averaged over scenarios, then
+    route completion): sigmas standard errors of the per-seed paired difference in success over every scenario's
+    episodes, at least one episode's worth (the one-standard-error rule: among the rounds the evaluation cannot tell
+    apart, the one that has seen the most data and training). A late round that falls back beyond the band is not
+    kept; without per-episode results, the best round is."""
     scores = []
     for r, result in enumerate(results):
         per = _per_scenario(result, scenario).values()
         scores.append((np.mean([m["success_rate"] for m in per]), np.mean([m["route_completion"] for m in per]), r))
-    return max(scores)[2]
+    best = max(scores)[2]
+    for r in range(len(results) - 1, best, -1):
+        diff = _paired_success(results[best], results[r], scenario)
+        if len(diff) and diff.mean() >= -_noise_band(diff, sigmas):
+            return r
+    return best
+
+
+def _noise_band(diff: np.ndarray, sigmas: float) -> float:
+    """sigmas standard errors of the mean of a per-seed paired difference, and at least one episode's worth."""
+    n = len(diff)
+    return max(sigmas * float(diff.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0, 1.0 / max(n, 1))
+
+
+def _paired_success(before: dict, after: dict, scenario: str) -> np.ndarray:
+    """Per (scenario, seed) success after minus before, over the episodes both evaluations drove."""
+
+    def successes(result: dict) -> dict:
+        return {
+            (name, e["seed"]): float(e["success"])
+            for name, m in _per_scenario(result, scenario).items()
+            for e in m.get("episodes", [])
+        }
+
+    a, b = successes(before), successes(after)
+    return np.array([b[k] - a[k] for k in sorted(set(a) & set(b))])
 
 
 def _per_scenario(result: dict, scenario: str) -> dict:
