@@ -146,12 +146,9 @@ def stability(results: list[dict], scenario: str, sigmas: float = STABILITY_SIGM
     standard errors of the per-seed paired difference, at least one episode's worth) is unstable."""
     checks = []
     for r in range(1, len(results)):
-        before, after = _per_scenario(results[r - 1], scenario), _per_scenario(results[r], scenario)
-        for name in after:
+        for name in _per_scenario(results[r], scenario):
             for key, episode_key in (("success_rate", "success"), ("route_completion", "route_completion")):
-                a = {e["seed"]: float(e[episode_key]) for e in before[name]["episodes"]}
-                b = {e["seed"]: float(e[episode_key]) for e in after[name]["episodes"]}
-                diff = np.array([b[s] - a[s] for s in sorted(set(a) & set(b))])
+                diff = _paired_difference(results[r - 1], results[r], scenario, episode_key, name)
                 band = _noise_band(diff, sigmas)
                 change = float(diff.mean()) if len(diff) else 0.0
                 checks.append(
@@ -179,7 +176,7 @@ def best_round(results: list[dict], scenario: str, sigmas: float = KEEP_SIGMAS) 
         scores.append((np.mean([m["success_rate"] for m in per]), np.mean([m["route_completion"] for m in per]), r))
     best = max(scores)[2]
     for r in range(len(results) - 1, best, -1):
-        diff = _paired_success(results[best], results[r], scenario)
+        diff = _paired_difference(results[best], results[r], scenario, "success")
         if len(diff) and diff.mean() >= -_noise_band(diff, sigmas):
             return r
     return best
@@ -191,17 +188,19 @@ def _noise_band(diff: np.ndarray, sigmas: float) -> float:
     return max(sigmas * float(diff.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0, 1.0 / max(n, 1))
 
 
-def _paired_success(before: dict, after: dict, scenario: str) -> np.ndarray:
-    """Per (scenario, seed) success after minus before, over the episodes both evaluations drove."""
+def _paired_difference(before: dict, after: dict, scenario: str, key: str, name: str | None = None) -> np.ndarray:
+    """An episode value (`success`, `route_completion`) after minus before, per (scenario, seed) both evaluations
+    drove: in one scenario (name), or in all."""
 
-    def successes(result: dict) -> dict:
+    def values(result: dict) -> dict:
         return {
-            (name, e["seed"]): float(e["success"])
-            for name, m in _per_scenario(result, scenario).items()
+            (n, e["seed"]): float(e[key])
+            for n, m in _per_scenario(result, scenario).items()
+            if name is None or n == name
             for e in m.get("episodes", [])
         }
 
-    a, b = successes(before), successes(after)
+    a, b = values(before), values(after)
     return np.array([b[k] - a[k] for k in sorted(set(a) & set(b))])
 
 
