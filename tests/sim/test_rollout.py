@@ -97,3 +97,25 @@ def test_comfort_metrics_see_a_hard_swerve_and_not_a_straight_cruise():
     assert swerve.max_abs_jerk_mps3 >= 3.0 / world.dt_s - 1e-6  # a step from 0 to -3 m/s² in one step
     row = swerve.row()
     assert summarize([row])["max_abs_lateral_accel_mps2"] == row["max_abs_lateral_accel_mps2"]
+
+
+def test_close_following_counts_the_steps_under_one_second_behind_the_car_ahead():
+    world = World(get_scenario("highway"), {**SHORT, "vehicles_count": 0}, cameras=())
+
+    class SlowCarAhead(ScriptedPolicy):
+        def reset(self, seed):
+            ego, road = world.ego, world.env.unwrapped.road
+            road.vehicles.append(Vehicle(road, ego.position + np.array([40.0, 0.0]), ego.heading, speed=20.0))
+
+    class ExpertBehindSlowCar(ExpertPolicy):
+        def reset(self, seed):
+            super().reset(seed)
+            SlowCarAhead.reset(self, seed)
+
+    holding = run_episode(world, SlowCarAhead(0.0, 0.0), 0)  # holds 25 m/s: 35 m of gap closing at 5 m/s
+    braking = run_episode(world, ExpertBehindSlowCar(), 0)
+    alone = run_episode(world, ScriptedPolicy(0.0, 0.0), 0)
+    assert 0.3 < holding.close_following_share < 0.8
+    assert braking.close_following_share < holding.close_following_share
+    assert alone.close_following_share == 0.0
+    assert summarize([holding.row(), alone.row()])["close_following_share"] == holding.close_following_share / 2

@@ -16,6 +16,7 @@ METRIC_KEYS = (
     "route_completion",
     "max_abs_jerk_mps3",
     "max_abs_lateral_accel_mps2",
+    "close_following_share",
 )
 """The headline metrics of `summarize`, in the order tables show them."""
 DEFAULT_STEP_S = 0.1
@@ -56,6 +57,7 @@ def summarize(rows: list[dict]) -> dict:
         "mean_speed_mps": total_m / total_s if total_s > 0 else 0.0,
         "distance_m": total_m / n,
         "route_completion": float(np.mean([r.get("route_completion", float(r["success"])) for r in rows])),
+        "close_following_share": float(np.mean([r.get("close_following_share", 0.0) for r in rows])),
         **_comfort(rows),
         "total_distance_m": total_m,
         "seeds": [r["seed"] for r in rows],
