@@ -154,6 +154,35 @@ def test_trajectory_points_a_push_moved_teach_nothing():
     assert plan_loss(plan, everything, layout)[1] != plan_loss(plan, batch, layout)[1], "no mask: every point counts"
 
 
+def test_the_controls_head_is_taught_only_what_moves_the_car():
+    from e2edrive.core.policy import MAX_ACCEL_MPS2
+    from e2edrive.model.net import STEER_LABEL_MIN_SPEED_MPS, STEER_LOSS_SCALE_RAD
+
+    layout = io.PLAN_LAYOUT
+    b = 4
+    plan = torch.zeros(b, layout.size, requires_grad=True)
+    lock, bend = 1.0, 2 * STEER_LOSS_SCALE_RAD  # the lock at a standstill; a bend while moving
+    batch = {
+        "trajectory": torch.zeros(b, io.TRAJECTORY_POINTS, 2),
+        "controls": torch.tensor([[lock, 0.0], [lock, 0.0], [bend, 0.0], [bend, 0.0]]),
+        "aux": torch.full((b, len(io.AUX_NAMES)), float("nan")),
+        "speed_mps": torch.tensor([[0.0], [STEER_LABEL_MIN_SPEED_MPS - 0.1], [STEER_LABEL_MIN_SPEED_MPS], [20.0]]),
+    }
+    loss, parts = plan_loss(plan, batch, layout)
+    loss.backward()
+    steer_grad = plan.grad[:, layout.control][:, 0]
+    assert (steer_grad[:2] == 0).all() and (steer_grad[2:] != 0).all(), "standing or creeping: no steering label"
+    assert parts["steer"] == pytest.approx(1.5)  # smooth-L1 of 2 loss scales, over the two moving samples
+    unknown_speed = {k: v for k, v in batch.items() if k != "speed_mps"}
+    lock_loss = lock / STEER_LOSS_SCALE_RAD - 0.5
+    assert plan_loss(plan, unknown_speed, layout)[1]["steer"] == pytest.approx((2 * lock_loss + 2 * 1.5) / 4)
+    hard_stop = {**batch, "controls": torch.tensor([[0.0, -90.0], [0.0, -MAX_ACCEL_MPS2], [0.0, 0.0], [0.0, 0.0]])}
+    at_the_limit = {**hard_stop, "controls": hard_stop["controls"].clamp(min=-MAX_ACCEL_MPS2)}
+    assert plan_loss(plan, hard_stop, layout)[1]["accel"] == pytest.approx(
+        plan_loss(plan, at_the_limit, layout)[1]["accel"]
+    ), "an acceleration beyond the car's limit is taught as the limit"
+
+
 def test_winner_takes_all_pulls_only_the_closest_hypothesis_and_teaches_the_confidence():
     layout = io.PLAN_LAYOUT
     b, k, p = 4, layout.hypotheses, io.TRAJECTORY_POINTS
