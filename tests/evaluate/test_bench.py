@@ -154,3 +154,17 @@ def test_open_loop_scores_a_yield_head_against_the_expert_decision(tiny_clips, t
     scores = open_loop(make_policy(str(tmp_path / "run")), list_clips(tiny_clips)[:1])
     assert 0 <= scores["yield_accuracy"] <= 1 and scores["yield_frames"] == scores["frames"]
     assert "yield_recall" not in scores, "the highway's expert never yields in these clips: nothing to recall"
+
+
+def test_a_plan_sets_off_by_its_distance_from_where_the_car_stands():
+    import numpy as np
+
+    from e2edrive.evaluate.open_loop import SET_OFF_M, sets_off
+
+    times = np.arange(1, 7) * 0.5
+    assert not sets_off(np.zeros((6, 2))), "a plan that stays put waits"
+    jitter = np.stack([np.zeros(6), 0.1 * (-1.0) ** np.arange(6)], -1)
+    assert not sets_off(jitter), "lateral jitter of a waiting plan is not motion"
+    assert sets_off(np.stack([0.5 * 2.0 * times**2, np.zeros(6)], -1)), "2 m/s² from standing: 2.25 m at 1.5 s"
+    late = np.stack([np.where(times > 1.5, 3.0, 0.5 * SET_OFF_M), np.zeros(6)], -1)
+    assert not sets_off(late), "setting off after 1.5 s is still waiting now"

@@ -16,6 +16,12 @@ then drove.
     yield_recall       decision: the share of frames where the head (probability > 0.5) agrees with it, and the
                        share of the expert's yielding frames the head flags (yielding is rare: accuracy alone
                        would reward never yielding); absent without such a head or such clips
+    standstill_go_where_expert_waits_rate
+    standstill_go_where_expert_goes_rate
+                       where the car stands (below STANDSTILL_MPS; `standstill_frames`) and the expert then waited or
+                       set off (moved SET_OFF_M within SET_OFF_S), the share of frames whose plan sets off: the
+                       wait-or-go choice at a stop line, read from the plan itself (any network); absent without such
+                       frames
 
 Nothing here drives: the policy's mistakes never change what it sees next — the reason open-loop scores can
 look good for a driver that fails closed loop.
@@ -31,6 +37,11 @@ from e2edrive.core.io import TRAJECTORY_DT_S, TRAJECTORY_POINTS
 from e2edrive.core.policy import Observation
 
 HORIZONS_S = (1.0, 2.0, 3.0)
+STANDSTILL_MPS = 0.5
+SET_OFF_M = 0.3
+SET_OFF_S = 1.5
+"""A plan sets off when its point SET_OFF_S ahead (the controller's pace fit) lies SET_OFF_M or more from where the
+car stands: a straight-line distance, so a waiting plan's lateral jitter is not read as motion."""
 CAR_LENGTH_M = 5.0
 HALF_LANE_M = 2.0
 
@@ -44,6 +55,11 @@ def overlaps_lead(plan: np.ndarray, speed_mps: float, gap_m: float, closing_mps:
     return bool(np.any((ego_front > lead_rear) & (np.abs(plan[:, 1]) < HALF_LANE_M)))
 
 
+def sets_off(trajectory: np.ndarray) -> bool:
+    """Does a plan ((P, 2) ego positions at TRAJECTORY_DT_S steps) leave where the car stands within SET_OFF_S?"""
+    return bool(np.linalg.norm(trajectory[round(SET_OFF_S / TRAJECTORY_DT_S) - 1]) >= SET_OFF_M)
+
+
 def open_loop(policy, clip_dirs: list[Path]) -> dict:
     """Score a policy (anything with reset/plan/layout: torch, ONNX, blind) on expert-driven clips."""
     from e2edrive.data.clip import FUTURE_FRAMES, future_trajectory, read_clip
@@ -54,6 +70,7 @@ def open_loop(policy, clip_dirs: list[Path]) -> dict:
     overlaps, with_lead, clips, picks_best = 0, 0, 0, 0
     yield_said: list[bool] = []
     yield_truth: list[bool] = []
+    standstill: dict[bool, list[bool]] = {False: [], True: []}  # the expert set off: does the plan?
     reads_yield = "expert_yielding" in getattr(policy.layout, "aux", ())
     cameras = tuple(getattr(policy, "cameras", ()))
     for path in clip_dirs:
@@ -80,6 +97,8 @@ def open_loop(policy, clip_dirs: list[Path]) -> dict:
             errors.append(distance[chosen, index])
             best_errors.append(distance[:, index].min(axis=0))
             picks_best += chosen == int(distance.mean(axis=1).argmin())
+            if s["speed_mps"][t] < STANDSTILL_MPS:
+                standstill[sets_off(truth)].append(sets_off(trajectory))
             gap = s["lead_gap_m"][t]
             if gap is not None and np.isfinite(gap):
                 with_lead += 1
@@ -92,11 +111,16 @@ def open_loop(policy, clip_dirs: list[Path]) -> dict:
         raise ValueError("no expert-driven frames to score open loop")
     e, best = np.stack(errors), np.stack(best_errors)
     said, truth = np.array(yield_said, bool), np.array(yield_truth, bool)
-    yields = {"yield_accuracy": float(np.mean(said == truth)), "yield_frames": len(truth)} if len(truth) else {}
+    decisions = {"yield_accuracy": float(np.mean(said == truth)), "yield_frames": len(truth)} if len(truth) else {}
     if truth.any():
-        yields["yield_recall"] = float(said[truth].mean())
+        decisions["yield_recall"] = float(said[truth].mean())
+    if standstill[False] or standstill[True]:
+        decisions["standstill_frames"] = len(standstill[False]) + len(standstill[True])
+    for expert_goes, name in ((False, "waits"), (True, "goes")):
+        if standstill[expert_goes]:
+            decisions[f"standstill_go_where_expert_{name}_rate"] = float(np.mean(standstill[expert_goes]))
     return {
-        **yields,
+        **decisions,
         **{f"l2_{h:g}s_m": float(e[:, k].mean()) for k, h in enumerate(HORIZONS_S)},
         **{f"best_l2_{h:g}s_m": float(best[:, k].mean()) for k, h in enumerate(HORIZONS_S)},
         "confidence_picks_best_rate": picks_best / len(e),
