@@ -33,15 +33,16 @@ from pathlib import Path
 
 import numpy as np
 
+from e2edrive.core.control import ControllerConfig
 from e2edrive.core.io import TRAJECTORY_DT_S, TRAJECTORY_POINTS
 from e2edrive.core.policy import Observation
 
 HORIZONS_S = (1.0, 2.0, 3.0)
 STANDSTILL_MPS = 0.5
 SET_OFF_M = 0.3
-SET_OFF_S = 1.5
-"""A plan sets off when its point SET_OFF_S ahead (the controller's pace fit) lies SET_OFF_M or more from where the
-car stands: a straight-line distance, so a waiting plan's lateral jitter is not read as motion."""
+SET_OFF_S = ControllerConfig.accel_fit_s
+"""A plan sets off when its point SET_OFF_S ahead (the span the controller fits its pace over) lies SET_OFF_M or more
+from where the car stands: a straight-line distance, so a waiting plan's lateral jitter is not read as motion."""
 CAR_LENGTH_M = 5.0
 HALF_LANE_M = 2.0
 
