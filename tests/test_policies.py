@@ -6,6 +6,7 @@ from e2edrive.deploy.runtime.onnx_policy import OnnxPolicy
 from e2edrive.model.policy import TorchPolicy
 from e2edrive.policies import check_policy_spec, make_policy, policy_cameras
 from e2edrive.sim.drivers.expert import ExpertPolicy
+from e2edrive.sim.drivers.oracle import OraclePickPolicy
 from e2edrive.sim.drivers.rules import RulesPolicy
 
 
@@ -22,6 +23,9 @@ def test_each_spec_builds_its_policy(run_dir, tmp_path):
     assert isinstance(make_policy(str(tmp_path / "model.onnx")), OnnxPolicy)
     assert [policy_cameras(s) for s in ("expert", "rules", str(run_dir))] == [(), ("front",), ("front",)]
     assert policy_cameras(str(tmp_path / "model.onnx")) == ("front",)
+    pick = make_policy(f"oracle-pick:{run_dir}")
+    assert isinstance(pick, OraclePickPolicy) and pick.privileged
+    assert policy_cameras(f"oracle-pick:{run_dir}") == ("front",)
 
 
 def test_a_bad_spec_is_a_user_error_naming_what_was_expected(tmp_path):
@@ -31,6 +35,8 @@ def test_a_bad_spec_is_a_user_error_naming_what_was_expected(tmp_path):
         make_policy(str(tmp_path / "no_such_run"))
     with pytest.raises(UserError, match="no such ONNX file"):
         make_policy(str(tmp_path / "missing.onnx"))
+    with pytest.raises(UserError, match="oracle-pick: takes a training run directory"):
+        check_policy_spec("oracle-pick:expert")
     (tmp_path / "fake.onnx").write_text("not a model")
     with pytest.raises(UserError, match="is not a loadable ONNX model"):
         make_policy(str(tmp_path / "fake.onnx"))

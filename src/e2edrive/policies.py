@@ -1,5 +1,5 @@
 """Build a policy from a spec string: 'expert', 'rules', 'oracle', a training run directory, a blind baseline's
-directory (`model/blind.py`), or an .onnx file.
+directory (`model/blind.py`), an .onnx file, or 'oracle-pick:RUN' (RUN's hypotheses, the expert's pick).
 
 Shared by fleet recording (a learner at the wheel, DAgger) and evaluation; heavy imports stay lazy.
 """
@@ -15,12 +15,21 @@ from e2edrive.core.policy import Policy
 BUILTIN_POLICIES = ("expert", "rules", "oracle")
 """expert: privileged IDM + MOBIL; rules: the hand-written camera driver; oracle: the expert's plan through the
 learned driver's controller (the ceiling of control)."""
+ORACLE_PICK = "oracle-pick:"
+"""'oracle-pick:RUN': the run's network plans, the hypothesis nearest the expert's plan drives (the ceiling of its
+confidence head; `sim/drivers/oracle.OraclePickPolicy`)."""
 
 
 def check_policy_spec(spec: str) -> None:
     """UserError unless spec names a built-in driver, an existing .onnx file or a training run directory; cheap,
     so a command can check it before starting any worker."""
     if spec in BUILTIN_POLICIES:
+        return
+    if spec.startswith(ORACLE_PICK):
+        run = spec.removeprefix(ORACLE_PICK)
+        check_policy_spec(run)
+        if run in BUILTIN_POLICIES or Path(run).suffix == ".onnx" or _is_blind(Path(run)):
+            raise UserError(f"policy {spec!r}: {ORACLE_PICK} takes a training run directory")
         return
     path = Path(spec)
     if path.suffix == ".onnx":
@@ -30,7 +39,7 @@ def check_policy_spec(spec: str) -> None:
     if not path.is_dir():
         raise UserError(
             f"policy {spec!r} is neither {' nor '.join(repr(p) for p in BUILTIN_POLICIES)}, "
-            "an existing run directory, nor an .onnx file"
+            f"an existing run directory, an .onnx file, nor {ORACLE_PICK}RUN"
         )
     from e2edrive.model.config import CONFIG, WEIGHTS, is_run_dir
 
@@ -56,6 +65,10 @@ def make_policy(spec: str, controller: ControllerConfig = ControllerConfig()) ->
         from e2edrive.sim.drivers.oracle import OraclePolicy
 
         return OraclePolicy(controller)
+    if spec.startswith(ORACLE_PICK):
+        from e2edrive.sim.drivers.oracle import OraclePickPolicy
+
+        return OraclePickPolicy(Path(spec.removeprefix(ORACLE_PICK)), controller)
     if Path(spec).suffix == ".onnx":
         from e2edrive.deploy.runtime.onnx_policy import OnnxPolicy
 
@@ -78,6 +91,7 @@ def policy_cameras(spec: str) -> tuple[str, ...]:
     """The cameras a policy reads: none for the expert, the front camera for the rules driver, what a trained
     model's config (a run) or its inputs (an .onnx) name."""
     check_policy_spec(spec)
+    spec = spec.removeprefix(ORACLE_PICK)
     if spec in ("expert", "oracle") or _is_blind(Path(spec)):
         return ()
     if spec == "rules":

@@ -42,11 +42,12 @@ def test_driving_score_is_route_completion_times_the_penalties():
 
 
 def test_policy_keys_are_short_and_unique():
-    assert policy_keys(("expert", "a/run", "b/run", "m/model.onnx")) == {
+    assert policy_keys(("expert", "a/run", "b/run", "m/model.onnx", "oracle-pick:a/run")) == {
         "expert": "expert",
         "run": "a/run",
         "run#2": "b/run",
         "model.onnx": "m/model.onnx",
+        "oracle-pick:run": "oracle-pick:a/run",
     }
 
 

@@ -219,7 +219,9 @@ def export_cmd(
 def eval_cmd(
     policy: str = typer.Option(
         EvalConfig.policy,
-        help="'expert', 'rules' (the hand-written camera driver), a run directory, or a model.onnx file.",
+        help="'expert', 'rules' (the hand-written camera driver), 'oracle' (the expert's plan through the learned "
+        "driver's controller), a run directory, a model.onnx file, or 'oracle-pick:RUN' (RUN's hypotheses, the one "
+        "nearest the expert's plan driving: the ceiling of its confidences).",
     ),
     scenario: str = typer.Option(EvalConfig.scenario, help="Scenario name, a comma list, or 'all'."),
     episodes: int = typer.Option(EvalConfig.episodes, help="Number of episodes."),

@@ -43,7 +43,7 @@ _WORKER: dict[str, Any] = {}
 @dataclass(frozen=True)
 class BenchConfig:
     policies: tuple[str, ...] = ("expert", "rules")
-    """'expert', 'rules', 'oracle', run directories, .onnx files."""
+    """'expert', 'rules', 'oracle', run directories, .onnx files, 'oracle-pick:RUN'."""
     scenario: str = "all"
     episodes: int = 20
     seed: int = 100_000
@@ -143,10 +143,15 @@ def _mean_of(rows: list[dict], key: str) -> float | None:
 
 
 def policy_keys(specs: tuple[str, ...]) -> dict[str, str]:
-    """A short, unique name per policy for tables: built-ins as they are, files and runs by their name."""
+    """A short, unique name per policy for tables: built-ins as they are, files and runs by their name (an oracle's
+    pick of a run's hypotheses: 'oracle-pick:' and the run's name)."""
+    from e2edrive.policies import ORACLE_PICK
+
     keys: dict[str, str] = {}
     for spec in specs:
-        base = spec if "/" not in spec and not spec.endswith(".onnx") else Path(spec).name
+        prefix = ORACLE_PICK if spec.startswith(ORACLE_PICK) else ""
+        rest = spec.removeprefix(prefix)
+        base = prefix + (rest if "/" not in rest and not rest.endswith(".onnx") else Path(rest).name)
         key, i = base, 2
         while key in keys:
             key, i = f"{base}#{i}", i + 1
@@ -291,13 +296,15 @@ def bench_drive(config: BenchConfig, out: Path, progress: bool = True, engine: s
 
 
 def open_loop_scores(config: BenchConfig, keys: dict[str, str]) -> dict:
-    """Every learned policy (not the built-in drivers) scored open loop on the first open_loop_clips clips."""
+    """Every learned policy (not the built-in drivers nor an oracle's pick) scored open loop on the first
+    open_loop_clips clips."""
     from e2edrive.data.clip import list_clips
     from e2edrive.evaluate.open_loop import open_loop
-    from e2edrive.policies import BUILTIN_POLICIES, make_policy
+    from e2edrive.policies import BUILTIN_POLICIES, ORACLE_PICK, make_policy
 
     clips = list_clips(Path(config.open_loop_data))[: config.open_loop_clips]
-    return {key: open_loop(make_policy(spec), clips) for key, spec in keys.items() if spec not in BUILTIN_POLICIES}
+    learned = {k: spec for k, spec in keys.items() if spec not in BUILTIN_POLICIES and not spec.startswith(ORACLE_PICK)}
+    return {key: open_loop(make_policy(spec), clips) for key, spec in learned.items()}
 
 
 def _results(rows: list[dict], keys: dict[str, str], names: list[str]) -> dict:

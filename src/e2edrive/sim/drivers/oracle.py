@@ -1,12 +1,18 @@
-"""The oracle: a perfect planner behind the learned driver's controller — the ceiling of control.
+"""Oracles: the expert's knowledge behind parts of the learned driver, to tell its errors apart.
 
-It plans like the expert (`sim/relabel.expert_trajectory`, the very label the network learns) and drives that
-plan through the same controller as the learned driver (`core/control.plan_to_action`), with the expert's
-acceleration. Its score separates control errors from learning errors: where the oracle fails, no network
-trained on these labels can succeed with this controller.
+`OraclePolicy`, the ceiling of control: it plans like the expert (`sim/relabel.expert_trajectory`, the very label
+the network learns) and drives that plan through the same controller as the learned driver
+(`core/control.plan_to_action`), with the expert's acceleration. Where it fails, no network trained on these
+labels can succeed with this controller.
+
+`OraclePickPolicy`, the ceiling of the network's pick: a trained network plans as it does, and of its trajectory
+hypotheses the one nearest the expert's plan drives, not the one its confidence head prefers. Where it succeeds
+and the network does not, the network's own hypotheses held the right plan and its confidences chose another.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
@@ -37,3 +43,33 @@ class OraclePolicy:
         out[self.layout.trajectories] = plan.reshape(-1)
         out[self.layout.control] = (command.steer_rad, command.accel_mps2)
         return plan_to_action(out, observation.speed_mps, self.controller, self.layout)
+
+
+PICK_LOGIT = 30.0
+"""The picked hypothesis's confidence logit (the others get minus this): the controller drives the most confident."""
+
+
+class OraclePickPolicy:
+    privileged = True
+
+    def __init__(self, run_dir: Path, controller: ControllerConfig = ControllerConfig()) -> None:
+        from e2edrive.model.policy import TorchPolicy
+
+        self.network = TorchPolicy(Path(run_dir), controller)
+        self.expert = ExpertPolicy()
+        self.controller = controller
+        self.layout = self.network.layout
+
+    def reset(self, seed: int) -> None:
+        self.network.reset(seed)
+        self.expert.reset(seed)
+
+    def act(self, observation: Observation) -> Action:
+        plan = self.network.plan(observation).copy()  # the network reads frames, speed and command, as it drives
+        self.expert.act(observation)
+        truth = expert_trajectory(observation.state, self.expert)
+        if truth is not None and self.layout.hypotheses > 1:  # else: the network's own pick
+            hypotheses, _ = self.layout.hypotheses_of(plan)
+            pick = int(np.argmin(np.linalg.norm(hypotheses - truth, axis=2).mean(axis=1)))
+            plan[self.layout.confidences] = np.where(np.arange(self.layout.hypotheses) == pick, PICK_LOGIT, -PICK_LOGIT)
+        return plan_to_action(plan, observation.speed_mps, self.controller, self.layout)
