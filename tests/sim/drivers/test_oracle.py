@@ -24,12 +24,13 @@ def test_the_oracle_pick_drives_the_networks_hypothesis_nearest_the_experts_plan
     observation = world.reset(100_000)
     policy.reset(100_000)
     action = policy.act(observation)
-    plan, layout = policy.network.last_plan.copy(), policy.layout
-    hypotheses, _ = layout.hypotheses_of(plan)
+    plan, layout = policy.network.last_plan.copy(), policy.network.layout
+    hypotheses, confidence = layout.hypotheses_of(plan)
     truth = expert_trajectory(world, ExpertPolicy())
     distances = np.linalg.norm(hypotheses - truth, axis=2).mean(axis=1)
     assert len(set(np.round(distances, 3))) == layout.hypotheses  # the pick is not a tie
+    assert layout.driving(confidence) != int(np.argmin(distances))  # the network alone would drive another one
     for pick in range(layout.hypotheses):
         plan[layout.confidences] = np.where(np.arange(layout.hypotheses) == pick, 1.0, 0.0)
-        driven = plan_to_action(plan, observation.speed_mps, policy.controller, layout)
+        driven = plan_to_action(plan, observation.speed_mps, policy.network.controller, layout)
         assert (driven == action) == (pick == int(np.argmin(distances)))

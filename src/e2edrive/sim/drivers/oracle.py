@@ -55,21 +55,20 @@ class OraclePickPolicy:
     def __init__(self, run_dir: Path, controller: ControllerConfig = ControllerConfig()) -> None:
         from e2edrive.model.policy import TorchPolicy
 
-        self.network = TorchPolicy(Path(run_dir), controller)
+        self.network = TorchPolicy(Path(run_dir), controller)  # holds the controller and the plan layout
         self.expert = ExpertPolicy()
-        self.controller = controller
-        self.layout = self.network.layout
 
     def reset(self, seed: int) -> None:
         self.network.reset(seed)
         self.expert.reset(seed)
 
     def act(self, observation: Observation) -> Action:
+        layout = self.network.layout
         plan = self.network.plan(observation).copy()  # the network reads frames, speed and command, as it drives
         self.expert.act(observation)
         truth = expert_trajectory(observation.state, self.expert)
-        if truth is not None and self.layout.hypotheses > 1:  # else: the network's own pick
-            hypotheses, _ = self.layout.hypotheses_of(plan)
+        if truth is not None and layout.hypotheses > 1:  # else: the network's own pick
+            hypotheses, _ = layout.hypotheses_of(plan)
             pick = int(np.argmin(np.linalg.norm(hypotheses - truth, axis=2).mean(axis=1)))
-            plan[self.layout.confidences] = np.where(np.arange(self.layout.hypotheses) == pick, PICK_LOGIT, -PICK_LOGIT)
-        return plan_to_action(plan, observation.speed_mps, self.controller, self.layout)
+            plan[layout.confidences] = np.where(np.arange(layout.hypotheses) == pick, PICK_LOGIT, -PICK_LOGIT)
+        return plan_to_action(plan, observation.speed_mps, self.network.controller, layout)
