@@ -65,6 +65,8 @@ class OraclePickPolicy:
     def act(self, observation: Observation) -> Action:
         layout = self.network.layout
         plan = self.network.plan(observation).copy()  # the network reads frames, speed and command, as it drives
+        # Its action is not driven, but acting keeps the expert's intent current on the real car (lane change,
+        # target speed, a missed exit abandoned), which the shadow world copies, as the DAgger labeller's acts do.
         self.expert.act(observation)
         truth = expert_trajectory(observation.state, self.expert)
         if truth is not None and layout.hypotheses > 1:  # else: the network's own pick
