@@ -18,10 +18,13 @@ def run_dir(untrained_run):
 def test_each_spec_builds_its_policy(run_dir, tmp_path):
     export_onnx(run_dir, tmp_path / "model.onnx")
     assert isinstance(make_policy("expert"), ExpertPolicy) and make_policy("expert").privileged
+    blind_to_routes = make_policy("expert-no-routes")
+    assert isinstance(blind_to_routes, ExpertPolicy) and blind_to_routes.privileged and not blind_to_routes.knows_routes
     assert isinstance(make_policy("rules"), RulesPolicy) and not make_policy("rules").privileged
     assert isinstance(make_policy(str(run_dir)), TorchPolicy)
     assert isinstance(make_policy(str(tmp_path / "model.onnx")), OnnxPolicy)
-    assert [policy_cameras(s) for s in ("expert", "rules", str(run_dir))] == [(), ("front",), ("front",)]
+    specs = ("expert", "expert-no-routes", "rules", str(run_dir))
+    assert [policy_cameras(s) for s in specs] == [(), (), ("front",), ("front",)]
     assert policy_cameras(str(tmp_path / "model.onnx")) == ("front",)
     pick = make_policy(f"oracle-pick:{run_dir}")
     assert isinstance(pick, OraclePickPolicy) and pick.privileged
@@ -31,7 +34,7 @@ def test_each_spec_builds_its_policy(run_dir, tmp_path):
 def test_a_bad_spec_is_a_user_error_naming_what_was_expected(tmp_path):
     with pytest.raises(UserError, match="not a training run: expected model.safetensors and config.json"):
         check_policy_spec(str(tmp_path))
-    with pytest.raises(UserError, match="neither 'expert' nor 'rules'"):
+    with pytest.raises(UserError, match="neither 'expert' nor 'expert-no-routes' nor 'rules'"):
         make_policy(str(tmp_path / "no_such_run"))
     with pytest.raises(UserError, match="no such ONNX file"):
         make_policy(str(tmp_path / "missing.onnx"))

@@ -1,5 +1,6 @@
-"""Build a policy from a spec string: 'expert', 'rules', 'oracle', a training run directory, a blind baseline's
-directory (`model/blind.py`), an .onnx file, or 'oracle-pick:RUN' (RUN's hypotheses, the expert's pick).
+"""Build a policy from a spec string: 'expert', 'expert-no-routes', 'rules', 'oracle', a training run directory, a
+blind baseline's directory (`model/blind.py`), an .onnx file, or 'oracle-pick:RUN' (RUN's hypotheses, the expert's
+pick).
 
 Shared by fleet recording (a learner at the wheel, DAgger) and evaluation; heavy imports stay lazy.
 """
@@ -12,9 +13,11 @@ from e2edrive.core.control import ControllerConfig
 from e2edrive.core.errors import UserError
 from e2edrive.core.policy import Policy
 
-BUILTIN_POLICIES = ("expert", "rules", "oracle")
-"""expert: privileged IDM + MOBIL; rules: the hand-written camera driver; oracle: the expert's plan through the
-learned driver's controller (the ceiling of control)."""
+BUILTIN_POLICIES = ("expert", "expert-no-routes", "rules", "oracle")
+"""expert: privileged IDM + MOBIL; expert-no-routes: the expert not told which way the other cars will go (its
+conflict checks allow for every way, as a driver that only sees must: README, Results);
+rules: the hand-written camera driver; oracle: the expert's plan through the learned driver's controller (the
+ceiling of control)."""
 ORACLE_PICK = "oracle-pick:"
 """'oracle-pick:RUN': the run's network plans, the hypothesis nearest the expert's plan drives (the ceiling of its
 confidence head; `sim/drivers/oracle.OraclePickPolicy`)."""
@@ -57,6 +60,10 @@ def make_policy(spec: str, controller: ControllerConfig = ControllerConfig()) ->
         from e2edrive.sim.drivers.expert import ExpertPolicy
 
         return ExpertPolicy()
+    if spec == "expert-no-routes":
+        from e2edrive.sim.drivers.expert import ExpertPolicy
+
+        return ExpertPolicy(knows_routes=False)
     if spec == "rules":
         from e2edrive.sim.drivers.rules import RulesPolicy
 
@@ -92,7 +99,7 @@ def policy_cameras(spec: str) -> tuple[str, ...]:
     model's config (a run) or its inputs (an .onnx) name."""
     check_policy_spec(spec)
     spec = spec.removeprefix(ORACLE_PICK)
-    if spec in ("expert", "oracle") or _is_blind(Path(spec)):
+    if spec in ("expert", "expert-no-routes", "oracle") or _is_blind(Path(spec)):
         return ()
     if spec == "rules":
         return ("front",)

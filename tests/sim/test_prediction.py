@@ -41,3 +41,17 @@ def test_junction_traffic_arrives_at_the_rate_highway_env_meant():
     p = get_scenario("intersection").make_env_config()["spawn_probability"]
     assert 0 < p < 0.6
     assert (1 - p) ** 10 == pytest.approx(1 - 0.6), "ten 10 Hz steps: highway-env's 0.6 chance a second"
+
+
+def test_a_car_on_an_approach_could_take_any_road_out_of_the_junction(junction):
+    from e2edrive.sim.prediction import possible_routes
+
+    network = junction.env.unwrapped.road.network
+    car = next(v for v in junction.env.unwrapped.road.vehicles if v is not junction.ego and v.route)
+    approach = ("o1", "ir1", 0)
+    car.lane_index, car.lane = approach, network.get_lane(approach)
+    car.position = car.lane.position(car.lane.length - 20.0, 0)
+    routes = possible_routes(car, 50.0)
+    assert sorted(r[0][:2] for r in routes) == [("ir1", f"il{k}") for k in (0, 2, 3)], "right, straight, left"
+    assert all(len(r) >= 2 for r in routes), "50 m reach the road out beyond the junction lane"
+    assert possible_routes(car, 1.0) == [[]], "within its own lane: no choice yet"

@@ -19,7 +19,7 @@ from e2edrive.report.tables import LEADERBOARD_HEADER, OPEN_LOOP_HEADER, leaderb
 def bench_drive_cmd(
     policies: str = typer.Option(
         ",".join(BenchConfig.policies),
-        help="Comma list: expert, rules, oracle, run directories, .onnx files, oracle-pick:RUN.",
+        help="Comma list: expert, expert-no-routes, rules, oracle, run directories, .onnx files, oracle-pick:RUN.",
     ),
     scenarios: str = typer.Option(BenchConfig.scenario, help="Scenario name, a comma list, or 'all'."),
     episodes: int = typer.Option(BenchConfig.episodes, help="Episodes per policy and scenario."),

@@ -219,7 +219,8 @@ def export_cmd(
 def eval_cmd(
     policy: str = typer.Option(
         EvalConfig.policy,
-        help="'expert', 'rules' (the hand-written camera driver), 'oracle' (the expert's plan through the learned "
+        help="'expert', 'expert-no-routes' (the expert not told which way the other cars will turn), 'rules' (the "
+        "hand-written camera driver), 'oracle' (the expert's plan through the learned "
         "driver's controller), a run directory, a model.onnx file, or 'oracle-pick:RUN' (RUN's hypotheses, the one "
         "nearest the expert's plan driving: the ceiling of its confidences).",
     ),

@@ -43,7 +43,7 @@ _WORKER: dict[str, Any] = {}
 @dataclass(frozen=True)
 class BenchConfig:
     policies: tuple[str, ...] = ("expert", "rules")
-    """'expert', 'rules', 'oracle', run directories, .onnx files, 'oracle-pick:RUN'."""
+    """'expert', 'expert-no-routes', 'rules', 'oracle', run directories, .onnx files, 'oracle-pick:RUN'."""
     scenario: str = "all"
     episodes: int = 20
     seed: int = 100_000

@@ -12,7 +12,8 @@ from e2edrive.core.errors import UserError
 @dataclass(frozen=True)
 class EvalConfig:
     policy: str = "expert"
-    """'expert', 'rules', a run directory or an .onnx file (`policies.make_policy`)."""
+    """'expert', 'expert-no-routes', 'rules', 'oracle', a run directory, an .onnx file or 'oracle-pick:RUN'
+    (`policies.make_policy`)."""
     scenario: str = "highway"
     """One scenario, a comma list, or 'all' (then episodes per scenario, the same seeds in each)."""
     episodes: int = 10

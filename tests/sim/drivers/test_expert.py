@@ -96,3 +96,31 @@ def test_cleared_at_the_line_the_expert_follows_cars_on_its_route_not_cars_cross
     road.vehicles.append(car_on(route[2], 2.0, 0.0))  # a car standing at the start of our road out
     assert _route_leader_accel(ego, world.navigation) < free_accel - 1.0
     world.close()
+
+
+def test_not_knowing_which_way_a_car_will_turn_the_expert_waits_for_each_way():
+    """A car 20 m from the junction, coming the other way along our road out, at 8 m/s: turning into the road we
+    come from, it leaves our left turn a gap the route-aware expert takes; straight on or the other way, it does
+    not. Which way it will turn no camera shows: the expert without knows_routes waits."""
+    from highway_env.vehicle.behavior import IDMVehicle
+
+    from e2edrive.sim.drivers.expert import ExpertConfig, _gap_too_short
+
+    world = World(get_scenario("intersection"), {"initial_vehicle_count": 0, "spawn_probability": 0.0}, cameras=())
+    world.reset(0)
+    road, ego = world.env.unwrapped.road, world.ego
+    approach = road.network.get_lane(world.navigation.route[0])
+    ego.position, ego.speed = approach.position(approach.length - 4.0, 0), 0.0  # at the line, left turn ahead
+    lane_index = ("o1", "ir1", 0)
+    lane = road.network.get_lane(lane_index)
+    car = IDMVehicle(road, lane.position(lane.length - 20.0, 0), heading=lane.heading_at(0), speed=8.0)
+    car.lane_index, car.lane = lane_index, lane
+    road.vehicles[:] = [ego, car]
+    waits = {}
+    for out in ("il0", "il2", "il3"):
+        car.route = [("ir1", out, 0)]
+        waits[out] = _gap_too_short(world, 12.0, ExpertConfig())
+    assert waits == {"il0": False, "il2": True, "il3": True}
+    car.route = [("ir1", "il0", 0)]  # it will turn into our road in: only knowing so lets us go
+    assert _gap_too_short(world, 12.0, ExpertConfig(knows_routes=False))
+    world.close()

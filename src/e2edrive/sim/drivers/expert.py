@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from highway_env import utils
 from highway_env.road.regulation import RegulatedRoad
 
 from e2edrive.core.policy import Action, Observation
-from e2edrive.sim.prediction import along_route
+from e2edrive.sim.prediction import along_route, possible_routes
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,12 @@ class ExpertConfig:
     """Add a route-aware time-to-collision check to IDM (`_must_yield`): brake for any car predicted to meet
     ours along both routes, not only the lane leader IDM sees."""
     lane_change_min_gain_mps2: float = 0.2
+    knows_routes: bool = True
+    """Whether its conflict checks (`_gap_too_short`, `_must_yield`) know which way the other cars will go: their
+    planned routes, privileged (the simulator's cars signal nothing, so no camera shows them). False: they allow
+    for every way each car could go (`possible_routes`), deciding on what a camera can show, where the cars are
+    and how fast they go (highway-env's own yield marks at a regulated junction still come from the routes; they
+    only ever hold the car back)."""
     yield_horizon_s: float = 3.0
     """Conflict check: both cars predicted along their routes at constant speed for this long."""
     yield_gap_m: float = 6.0
@@ -58,12 +64,14 @@ class ExpertConfig:
 
 
 class ExpertPolicy:
-    """config: None drives each world with its scenario's expert config (`Scenario.expert`)."""
+    """config: None drives each world with its scenario's expert config (`Scenario.expert`). knows_routes=False
+    overrides the config's `knows_routes`: the expert without the other cars' routes ('expert-no-routes')."""
 
     privileged = True
 
-    def __init__(self, config: ExpertConfig | None = None) -> None:
+    def __init__(self, config: ExpertConfig | None = None, knows_routes: bool = True) -> None:
         self.config = config
+        self.knows_routes = knows_routes
         self.yielding = False
         """Its last decision: did it hold back for another car (wait at a stop line, or brake for a predicted
         conflict)? Recorded as the clips' `expert_yielding` label (`sim/rollout.py`), never a driving input."""
@@ -77,6 +85,8 @@ class ExpertPolicy:
         if world is None:
             raise ValueError("the expert is privileged: it needs observation.state (the World)")
         c = self.config or world.scenario.expert
+        if not self.knows_routes and c.knows_routes:
+            c = replace(c, knows_routes=False)
         ego = world.ego
         # A regulated junction (highway-env's RegulatedRoad) marks lower-priority cars in a predicted conflict
         # as yielding. The expert yields then, or when its own gap acceptance says so, by stopping at the line,
@@ -138,7 +148,7 @@ def _gap_too_short(world, cruise_mps: float, c: ExpertConfig) -> bool:
     ego_path = along_route(ego, travel_m)
     # the junction lane, then the exit
     ahead = [lane[:2] for lane in ego.route or [] if lane[:2] != ego.lane_index[:2]]
-    ego_priority = _crossing_priority(ego)
+    ego_priority = _crossing_priority(ego, ego.route or [])
     for other in ego.road.vehicles:
         if other is ego or np.linalg.norm(other.position - ego.position) > c.yield_radius_m:
             continue
@@ -147,17 +157,17 @@ def _gap_too_short(world, cruise_mps: float, c: ExpertConfig) -> bool:
         if ahead and other.lane_index[1] == ahead[0][1] and other.speed < c.exit_queue_speed_mps:
             return True  # someone slow is heading into our exit: don't block the junction behind it
         v = max(other.speed, 0.0)
-        if _crossing_priority(other) >= ego_priority:
-            other_m = v * times  # it has right of way: it drives on
-        else:  # it should yield to us: it brakes, late
-            braking_s = np.clip(times - c.other_reaction_s, 0.0, v / c.other_brake_mps2)
-            other_m = (
-                v * np.minimum(times, c.other_reaction_s) + v * braking_s - 0.5 * c.other_brake_mps2 * braking_s**2
-            )
-        if _footprints_meet(
-            ego, ego_path, other, along_route(other, other_m), round(c.entry_margin_s / PREDICTION_STEP_S)
-        ):
-            return True
+        for route in _routes(other, v * c.entry_horizon_s, c):
+            if _crossing_priority(other, route) >= ego_priority:
+                other_m = v * times  # it has right of way: it drives on
+            else:  # it should yield to us: it brakes, late
+                braking_s = np.clip(times - c.other_reaction_s, 0.0, v / c.other_brake_mps2)
+                other_m = (
+                    v * np.minimum(times, c.other_reaction_s) + v * braking_s - 0.5 * c.other_brake_mps2 * braking_s**2
+                )
+            other_path = along_route(other, other_m, route)
+            if _footprints_meet(ego, ego_path, other, other_path, round(c.entry_margin_s / PREDICTION_STEP_S)):
+                return True
     return False
 
 
@@ -175,11 +185,12 @@ def _must_yield(world, c: ExpertConfig) -> bool:
             continue
         if ego_path is None:
             ego_path = _predict(ego, times)
-        other_path = _predict(other, times)
-        gaps = np.linalg.norm(ego_path - other_path, axis=1)
-        hit = np.flatnonzero(gaps < c.yield_gap_m)
-        if hit.size and (other.crashed or np.linalg.norm(other_path[hit[0]] - other.position) > 1.0):
-            return True  # a moving car reaches the conflict point with us (let it pass), or a wreck is there
+        for route in [None] if other.crashed else _routes(other, max(other.speed, 0.0) * times[-1], c):
+            other_path = _predict(other, times, route)
+            gaps = np.linalg.norm(ego_path - other_path, axis=1)
+            hit = np.flatnonzero(gaps < c.yield_gap_m)
+            if hit.size and (other.crashed or np.linalg.norm(other_path[hit[0]] - other.position) > 1.0):
+                return True  # a moving car reaches the conflict point with us (let it pass), or a wreck is there
     return False
 
 
@@ -251,12 +262,19 @@ def _route_leader_accel(ego, navigation) -> float:
     return float(np.clip(accel, -ego.ACC_MAX, ego.ACC_MAX))
 
 
-def _crossing_priority(vehicle) -> int:
-    """Right of way at a junction: the lower of the priorities of the lane it is on and the next one of its
-    route (a left turn ranks below the approach it comes from). highway-env's respect_priorities compares
-    the lanes the cars are on now, so a car at the stop line looks as important as its approach road."""
+def _routes(vehicle, reach_m: float, c: ExpertConfig) -> list[list]:
+    """The routes of another car a conflict check allows for: its planned one (the lanes after its current one),
+    or without `knows_routes` every one it could take over reach_m metres."""
+    return [vehicle.route or []] if c.knows_routes else possible_routes(vehicle, reach_m)
+
+
+def _crossing_priority(vehicle, route: list) -> int:
+    """Right of way at a junction: the lower of the priorities of the lane it is on and the next one of route
+    (the lanes after its own; a left turn ranks below the approach it comes from). highway-env's
+    respect_priorities compares the lanes the cars are on now, so a car at the stop line looks as important as
+    its approach road."""
     network = vehicle.road.network
-    lanes = [vehicle.lane_index] + [lane for lane in vehicle.route or [] if lane[:2] != vehicle.lane_index[:2]][:1]
+    lanes = [vehicle.lane_index] + [lane for lane in route if lane[:2] != vehicle.lane_index[:2]][:1]
     return min(network.get_lane((a, b, i or 0)).priority for a, b, i in lanes)
 
 
@@ -278,12 +296,13 @@ def _footprints_meet(a, path_a: list, b, path_b: list, margin_steps: int) -> boo
     return False
 
 
-def _predict(vehicle, times: np.ndarray) -> np.ndarray:
-    """(len(times), 2) positions along the vehicle's route at constant speed; straight ahead without one. A
-    wreck slides straight on, braking as highway-env brakes it (acceleration = -speed: v0 (1 - e^-t) metres)."""
+def _predict(vehicle, times: np.ndarray, route: list | None = None) -> np.ndarray:
+    """(len(times), 2) positions along route (the lanes after the vehicle's own; None: its planned route) at
+    constant speed; straight ahead without one. A wreck slides straight on, braking as highway-env brakes it
+    (acceleration = -speed: v0 (1 - e^-t) metres)."""
     if vehicle.crashed:
         return vehicle.position + np.outer(max(vehicle.speed, 0.0) * (1 - np.exp(-times)), vehicle.direction)
-    path = along_route(vehicle, max(vehicle.speed, 0.0) * times)
+    path = along_route(vehicle, max(vehicle.speed, 0.0) * times, route)
     if not path:  # no route highway-env can follow
         return vehicle.position + np.outer(times, vehicle.velocity)
     return np.array([position for position, _ in path])
