@@ -25,7 +25,6 @@ def possible_routes(vehicle, reach_m: float) -> list[list[tuple]]:
     each: of the frames in which the expert found a long enough gap at the intersection's stop line, 43 % were
     long enough only for the way the other cars were going to turn (`ExpertConfig.knows_routes`, README)."""
     network = vehicle.road.network
-    lane = network.get_lane(vehicle.lane_index)
     routes: list[list[tuple]] = []
 
     def extend(route: list[tuple], left_m: float) -> None:
@@ -38,7 +37,7 @@ def possible_routes(vehicle, reach_m: float) -> list[list[tuple]]:
             j = i if i is not None and i < len(lanes) else 0
             extend([*route, (b, c, j)], left_m - lanes[j].length)
 
-    extend([], reach_m - (lane.length - lane.local_coordinates(vehicle.position)[0]))
+    extend([], reach_m - (vehicle.lane.length - vehicle.lane.local_coordinates(vehicle.position)[0]))
     return routes
 
 
