@@ -1,8 +1,9 @@
 import numpy as np
+import pytest
 from highway_env.vehicle.behavior import IDMVehicle
 
 from e2edrive.sim.drivers.expert import ExpertPolicy
-from e2edrive.sim.scenarios import get_scenario
+from e2edrive.sim.scenarios import SCENARIOS, get_scenario
 from e2edrive.sim.world import World
 
 
@@ -82,3 +83,53 @@ def test_braking_stops_the_car_and_never_drives_it_backwards():
     assert min(speeds) == 0.0 and speeds[-1] == 0.0
     world.step(Action(0.0, 1.0))
     assert world.ego.speed > 0.0, "and drives off again"
+
+
+def _off_every_lane(network, lane, s_m: float, beyond_m: float) -> np.ndarray:
+    """A point beyond_m past the margin of every lane, found outward from lane at s_m on either side."""
+    from e2edrive.sim.world import ON_ROAD_MARGIN_M
+
+    for k in range(60):
+        for side in (1, -1):
+            p = lane.position(s_m, side * (lane.width / 2 + ON_ROAD_MARGIN_M + beyond_m + k))
+            if not any(ln.on_lane(p, margin=ON_ROAD_MARGIN_M + beyond_m) for ln in network.lanes_list()):
+                return p
+    raise AssertionError("no point off the road near the car")
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_leaving_the_road_ends_the_episode_in_every_scenario(name):
+    """highway-env ends it only in some (highway, intersection, racetrack): at the roundabout a learned car drove
+    1-5 m outside its lanes and, back on the road out, scored a success or a route deviation."""
+    from e2edrive.core.policy import Action
+
+    world = World(get_scenario(name), cameras=())
+    world.reset(0)
+    ego = world.ego
+    s_m, _ = ego.lane.local_coordinates(ego.position)
+    ego.position = _off_every_lane(world.env.unwrapped.road.network, ego.lane, s_m, beyond_m=2.0)
+    world.step(Action(0.0, 0.0))
+    assert world.off_road and world.terminated and not world.success()
+    assert not world.ego_state().on_road
+    world.close()
+
+
+def test_a_car_on_any_lane_is_on_the_road_and_a_little_past_the_edge_still_is():
+    from e2edrive.sim.world import ON_ROAD_MARGIN_M, on_road
+
+    world = World(get_scenario("highway"), {"vehicles_count": 0}, cameras=())
+    world.reset(0)
+    ego = world.ego
+    network = ego.road.network
+    a, b, _ = ego.lane_index
+    first, second = network.get_lane((a, b, 0)), network.get_lane((a, b, 1))
+    s_m, _ = first.local_coordinates(ego.position)
+    ego.lane_index, ego.lane = (a, b, 0), first  # labelled with the first lane, standing in the second
+    ego.position = second.position(s_m, 0.0)
+    assert not ego.on_road and on_road(ego)
+    edge_m = -first.width / 2  # the first lane's outer edge: no lane beyond it
+    ego.position = first.position(s_m, edge_m - 0.5 * ON_ROAD_MARGIN_M)
+    assert on_road(ego)
+    ego.position = first.position(s_m, edge_m - 2.0 * ON_ROAD_MARGIN_M)
+    assert not on_road(ego)
+    world.close()

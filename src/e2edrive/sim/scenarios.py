@@ -117,7 +117,7 @@ class Scenario:
             "simulation_frequency": FRAME_RATE_HZ,
             "policy_frequency": FRAME_RATE_HZ,
             "duration": self.duration_s,
-            "offroad_terminal": True,
+            "offroad_terminal": False,  # leaving the road ends every scenario's episode in World (sim/world.on_road)
             **self.env_config,
         }
         for key, value in (overrides or {}).items():
@@ -181,7 +181,7 @@ SCENARIOS: dict[str, Scenario] = {
     "racetrack": Scenario(
         name="racetrack",
         env_class=RacetrackScenarioEnv,
-        env_config={"other_vehicles": 1},
+        env_config={"other_vehicles": 1, "terminate_off_road": False},  # World ends it off the road, as elsewhere
         duration_s=30.0,
         variation=Variation(other_vehicles=(1, 3)),
     ),
