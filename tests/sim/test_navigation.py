@@ -167,3 +167,20 @@ def test_waiting_at_a_roundabout_entry_labelled_with_the_ring_lane_is_still_on_t
         progress.update(ring, entry.position(entry.length - 1.0, 0.0))
     assert not progress.deviated
     world.close()
+
+
+def test_roundabout_exit_is_announced_just_before_its_fork():
+    """Take the exit now: the command comes ROUNDABOUT_COMMAND_LEAD_M before the exit's fork, so it says when to
+    leave the ring as well as which exit (from the exit before it, ~28 m, the learned car could not tell when)."""
+    from e2edrive.sim.scenarios import ROUNDABOUT_COMMAND_LEAD_M
+
+    world = World(get_scenario("roundabout"), cameras=())
+    obs, expert = world.reset(0), ExpertPolicy()
+    while obs.command != "exit":
+        obs = world.step(expert.act(obs))
+    ego = world.ego
+    assert tuple(ego.lane_index[:2]) == ("ee", "nx"), "on the ring lane that ends at the exit's fork"
+    s_m, _ = ego.lane.local_coordinates(ego.position)
+    step_m = ego.speed * world.dt_s
+    assert ROUNDABOUT_COMMAND_LEAD_M - step_m - 0.1 <= ego.lane.length - s_m <= ROUNDABOUT_COMMAND_LEAD_M
+    world.close()

@@ -68,10 +68,13 @@ class Navigation:
 
     route: lane indices from the car's lane at the start to the destination (highway-env's `plan_route_to`).
     junction_command: what to say through the junction (`exit`, or a turn from `turn_command`).
+    lead_m: how far along the route before its last fork the command is given (COMMAND_LEAD_M, or a scenario's).
     """
 
-    def __init__(self, network, route: list[LaneIndex], junction_command: str) -> None:
+    def __init__(self, network, route: list[LaneIndex], junction_command: str, lead_m: float = COMMAND_LEAD_M) -> None:
         self.network = network
+        self.lead_m = lead_m
+        """How far before the route's last fork the command is given."""
         self.route = [tuple(index) for index in route]
         self.junction_command = junction_command
         self.lengths_m = [_lane(network, index).length for index in self.route]
@@ -105,7 +108,7 @@ class Navigation:
             return FOLLOW
         later_m = sum(self.lengths_m[k + 1 : self._fork + 1])
         to_fork_m = max(lane.length - s_now, 0.0) + later_m
-        return self.junction_command if to_fork_m <= COMMAND_LEAD_M else FOLLOW
+        return self.junction_command if to_fork_m <= self.lead_m else FOLLOW
 
     def _locate(self, lane_index: LaneIndex) -> int:
         """Route index of the car's lane; an off-route lane keeps the last one."""

@@ -18,6 +18,7 @@ from e2edrive.sim.envs import (
     RacetrackScenarioEnv,
     RoundaboutScenarioEnv,
 )
+from e2edrive.sim.navigation import COMMAND_LEAD_M
 from e2edrive.sim.variation import Variation
 
 CHEAP_OBSERVATION = {"type": "AttributesObservation", "attributes": []}
@@ -65,6 +66,10 @@ ROUNDABOUT_EXPERT = ExpertConfig(yields=True, max_speed_mps=12.0)
 """- yields: a route-aware time-to-collision check on top of IDM (54 % → 90 % on 50 held-out seeds).
 - 12 m/s: at up to 13 m/s in the ring it met cars cutting out of the inner lane and entering without
   yielding (3 crashes in 50)."""
+ROUNDABOUT_COMMAND_LEAD_M = 15.0
+"""The roundabout's "exit" is given this far before the exit's fork (~2 s at the ring's 8 m/s), as a sat-nav's
+"take the exit now", instead of all the way from the exit before it (~28 m): told which exit but not when, the
+learned car cut across the ring's edge towards the exit, or kept to the ring past it."""
 EXIT_CLEAR_M = 10.0
 EXIT_TRAFFIC = {"vehicles_count": 20, "vehicles_density": 1.0, "neighbour_vehicles_connected_lanes": True}
 """- vehicles_density 1.0 (highway-env's exit: 1.5, its highway: 1.0). At 1.5 it spawns the right lane's
@@ -91,6 +96,8 @@ class Scenario:
     command: str | None = "follow"
     """Navigation command where the route leaves its road (`sim/navigation.py`); None derives left/straight/right
     from the route's turn."""
+    command_lead_m: float = COMMAND_LEAD_M
+    """How far before the route's last fork the command is given (`sim/navigation.Navigation`)."""
     pin_lanes: bool = False
     """The goal is reached from one lane (an exit): the route names each road's lane that leads to it and the
     expert heads for those lanes (`sim/navigation.pin_route_lanes`)."""
@@ -157,7 +164,8 @@ SCENARIOS: dict[str, Scenario] = {
         name="roundabout",
         env_class=RoundaboutScenarioEnv,
         duration_s=20.0,
-        command="exit",  # the sat-nav's "take the exit", given past the exit before it
+        command="exit",  # the sat-nav's "take the exit", given ROUNDABOUT_COMMAND_LEAD_M before it
+        command_lead_m=ROUNDABOUT_COMMAND_LEAD_M,
         destination=ROUNDABOUT_DESTINATION,
         arrived=_left_roundabout,
         expert=ROUNDABOUT_EXPERT,

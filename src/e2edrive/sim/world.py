@@ -168,7 +168,7 @@ class World:
             if self.scenario.pin_lanes:
                 ego.route = pin_route_lanes(network, ego.route)
             junction_command = self.scenario.command or turn_command(network, ego.route, ego.heading)
-            self.navigation = Navigation(network, ego.route, junction_command)
+            self.navigation = Navigation(network, ego.route, junction_command, self.scenario.command_lead_m)
         self.start_lane_index = ego.lane_index
         self.arrived = False
         self.off_road = False
