@@ -30,7 +30,7 @@ SHADOW_RADIUS_M = 300.0
 def expert_trajectory(world: World, expert: Policy, radius_m: float | None = SHADOW_RADIUS_M) -> np.ndarray | None:
     """(TRAJECTORY_POINTS, 2) float32: where the expert would drive from world's current state, in the ego frame
     at this state (metres, x forward, y left); None when the copy's episode ends before the horizon (the car
-    arrives, crashes or runs out of time: no label there)."""
+    arrives, crashes, leaves the road or runs out of time: no label there)."""
     shadow = copy.deepcopy(world, memo={id(world.rig): None})  # ~1 ms; cars, route, intent and RNG copied
     if radius_m is not None:
         road, ego = shadow.env.unwrapped.road, shadow.ego
