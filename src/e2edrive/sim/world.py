@@ -255,7 +255,7 @@ class World:
             speed_mps=float(ego.speed),
             lane_id=int(ego.lane_index[2]),
             lane_offset_m=-float(lateral),
-            on_road=on_road(ego),
+            on_road=not self.off_road,  # as World.step found it: not a second lane search per call
             crashed=bool(ego.crashed),
         )
 
