@@ -159,3 +159,20 @@ def test_dagger_clips_carry_the_expert_plan_and_who_drove(untrained_run, tmp_pat
     s0 = read_clip(list_clips(tmp_path / "beta0")[0]).signals
     assert not s0["expert_in_control"].any()
     assert sum(p is not None for p in s0["expert_trajectory_m"]) >= 5
+
+
+def test_a_clip_goes_on_past_its_goal_so_the_manoeuvre_before_it_is_learnt(tmp_path):
+    """The roundabout's exit is its last 2-3 s before the goal: a clip that stopped at the goal gave those frames
+    no trajectory label (none of them a sample); recorded past the goal, they are samples."""
+    from e2edrive.core.io import COMMANDS
+    from e2edrive.data.clip import FUTURE_FRAMES
+    from e2edrive.data.dataset import ClipDataset, DatasetConfig
+
+    collect(CollectConfig("roundabout", episodes=1, workers=1, seed=3), tmp_path, progress=False)
+    clip = read_clip(list_clips(tmp_path)[0])
+    assert clip.meta["success"] and clip.meta["past_goal_frames"] == FUTURE_FRAMES
+    exits = np.flatnonzero(clip.signals["command"] == "exit")
+    assert len(exits) >= 15 and exits[-1] == clip.n_frames - 1
+    data = ClipDataset(tmp_path, DatasetConfig("all"))
+    assert len(data) == clip.n_frames - FUTURE_FRAMES
+    assert (data.sample_commands == COMMANDS.index("exit")).sum() >= 15

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from highway_env.vehicle.kinematics import Vehicle
 
 from e2edrive.core.policy import Action, Observation
@@ -119,3 +120,27 @@ def test_close_following_counts_the_steps_under_one_second_behind_the_car_ahead(
     assert braking.close_following_share < holding.close_following_share
     assert alone.close_following_share == 0.0
     assert summarize([holding.row(), alone.row()])["close_following_share"] == holding.close_following_share / 2
+
+
+@pytest.mark.parametrize("name", ["roundabout", "intersection"])
+def test_a_recording_drives_on_past_the_goal_and_the_result_is_the_goals(name):
+    """Recorded, an episode that arrives drives on for the labels' horizon (the intersection's own end at its exit
+    and the clock no longer stop it); the result is the one at the goal, and a drive without a recorder (evaluation)
+    stops there."""
+    world = World(get_scenario(name), cameras=())
+    plain = run_episode(world, ExpertPolicy(), 3)
+    rows = []
+    recorded = run_episode(world, ExpertPolicy(), 3, recorder=lambda o, s: rows.append(s), past_goal_steps=30)
+    assert plain.success and world.arrived and world.past_goal and not world.done
+    assert recorded.row() == plain.row() and (plain.past_goal_steps, recorded.past_goal_steps) == (0, 30)
+    assert [r["frame_index"] for r in rows] == list(range(plain.steps + 30))
+    x, y = np.array([r["x_m"] for r in rows]), np.array([r["y_m"] for r in rows])
+    assert np.hypot(np.diff(x[-30:]), np.diff(y[-30:])).sum() > 30 * 0.1 * 3.0, "it drove on"
+    assert all(r["on_road"] and not r["crashed"] for r in rows)
+
+
+def test_drive_past_goal_only_after_arriving():
+    world = World(get_scenario("roundabout"), cameras=())
+    world.reset(3)
+    with pytest.raises(RuntimeError, match="before arriving"):
+        world.drive_past_goal()

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from e2edrive.core.files import atomic_write_json
 from e2edrive.core.policy import Policy
-from e2edrive.data.clip import ClipWriter, clip_id, list_clips, remove_stale_tmp
+from e2edrive.data.clip import FUTURE_FRAMES, ClipWriter, clip_id, list_clips, remove_stale_tmp
 from e2edrive.fleet.config import CollectConfig
 from e2edrive.fleet.pool import imap_workers
 from e2edrive.policies import make_policy
@@ -40,7 +40,10 @@ def record_episode(
 ) -> dict:
     """Drive one episode into a clip under out_dir; returns a short summary.
 
-    The expert drives (with perturbations), or a learned policy drives and the expert labels every frame.
+    The expert drives (with perturbations), or a learned policy drives and the expert labels every frame. An
+    episode that reaches its goal is recorded FUTURE_FRAMES frames past it (meta `past_goal_frames`), so that the
+    manoeuvre just before the goal, a roundabout's exit, has its trajectory labels: a route's last seconds are its
+    point, and a clip that stopped at the goal left them unlabelled.
     """
     scenario = world.scenario
     cid = clip_id(scenario.name, seed)
@@ -59,6 +62,7 @@ def record_episode(
             variation=variation,
             expert_share=config.expert_share if learner else 0.0,
             relabel_every_steps=config.relabel_every_steps if learner else 0,
+            past_goal_steps=FUTURE_FRAMES,
         )
         varied = {"ranges": variation.to_json(), "drawn": world.variation_drawn} if variation is not None else None
         writer.commit(
@@ -74,6 +78,7 @@ def record_episode(
                 "offroad": result.offroad,
                 "success": result.success,
                 "distance_m": result.distance_m,
+                "past_goal_frames": result.past_goal_steps,
             }
         )
     except BaseException:

@@ -30,7 +30,8 @@ SHADOW_RADIUS_M = 300.0
 def expert_trajectory(world: World, expert: Policy, radius_m: float | None = SHADOW_RADIUS_M) -> np.ndarray | None:
     """(TRAJECTORY_POINTS, 2) float32: where the expert would drive from world's current state, in the ego frame
     at this state (metres, x forward, y left); None when the copy's episode ends before the horizon (the car
-    arrives, crashes, leaves the road or runs out of time: no label there)."""
+    crashes, leaves the road, leaves its route or runs out of time: no label there). A copy that arrives drives
+    on past its goal (`World.drive_past_goal`): a state just before the goal, a roundabout's exit, has its label."""
     shadow = copy.deepcopy(world, memo={id(world.rig): None})  # ~1 ms; cars, route, intent and RNG copied
     if radius_m is not None:
         road, ego = shadow.env.unwrapped.road, shadow.ego
@@ -40,7 +41,9 @@ def expert_trajectory(world: World, expert: Policy, radius_m: float | None = SHA
     obs = Observation({}, float(shadow.ego.speed), shadow.command, shadow.time_s, state=shadow)
     for step in range(1, TRAJECTORY_POINTS * TRAJECTORY_STRIDE_FRAMES + 1):
         if shadow.done:
-            return None
+            if not shadow.arrived or shadow.past_goal:
+                return None
+            shadow.drive_past_goal()
         obs = shadow.step(expert.act(obs))
         if step % TRAJECTORY_STRIDE_FRAMES == 0:
             poses.append(vehicle_pose(shadow.ego)[:2])

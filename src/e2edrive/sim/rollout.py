@@ -45,6 +45,8 @@ class EpisodeResult:
     close_following_share: float = 0.0
     """Share of the steps driven above CLOSE_FOLLOWING_MIN_SPEED_MPS with the car ahead in the lane closer than
     CLOSE_HEADWAY_S of the ego's speed (bumper gap / speed): tailgating, which success at one density hides."""
+    past_goal_steps: int = 0
+    """Steps recorded after the goal (`run_episode`'s past_goal_steps), not part of the episode's metrics."""
 
     def row(self) -> dict:
         return {
@@ -91,12 +93,17 @@ def run_episode(
     variation: Variation | None = None,
     expert_share: float = 0.0,
     relabel_every_steps: int = 0,
+    past_goal_steps: int = 0,
 ) -> EpisodeResult:
     """Run one episode to its end. `recorder(obs, signals)` is called once per step with the row to log.
     variation: draw the episode's traffic from these ranges (collection); None: the scenario as it is.
     With a labeller that is not the driver (DAgger): expert_share is the chance beta that the labeller's command
     drives a segment instead of the driver's; relabel_every_steps > 0 records the labeller's planned trajectory
-    (`sim/relabel.py`) every that many steps (the rows carry OPTIONAL_SIGNAL_SCHEMA's columns)."""
+    (`sim/relabel.py`) every that many steps (the rows carry OPTIONAL_SIGNAL_SCHEMA's columns).
+    past_goal_steps > 0: a recorded episode that arrives drives on (`World.drive_past_goal`) and records this many
+    steps more, all or none (none if the car crashes or leaves the road meanwhile): the frames before the goal
+    then have the future their trajectory labels need. The result is the episode's, settled at the goal; its
+    `past_goal_steps` says how many were recorded."""
     obs = world.reset(seed, variation)
     driver.reset(seed)
     if labeller is not None and labeller is not driver:
@@ -113,12 +120,12 @@ def run_episode(
     yaws: list[float] = [start.yaw_rad]
     steps = 0
     moving_steps = close_steps = 0
-    while not world.done and (max_steps is None or steps < max_steps):
+
+    def drive(record: Recorder | None):
+        """One step: who drives, what is recorded (before the step), the step. Returns the state before it."""
+        nonlocal obs, expert_drives
         state = world.ego_state()
         lead = world.lead()
-        if state.speed_mps > CLOSE_FOLLOWING_MIN_SPEED_MPS:
-            moving_steps += 1
-            close_steps += lead is not None and lead[0] < CLOSE_HEADWAY_S * state.speed_mps
         plan = None
         if dagger and relabel_every_steps > 0 and steps % relabel_every_steps == 0:
             plan = expert_trajectory(world, labeller)  # before the labeller acts: its decisions move its state
@@ -132,7 +139,7 @@ def run_episode(
         applied, perturbed = perturber(command) if perturber else (command, False)
         if dagger and hasattr(driver, "steer_rad"):  # a learner that reads the steering the car holds (blind)
             driver.steer_rad = applied.clipped().steer_rad
-        if recorder is not None:
+        if record is not None:
             extra = {}
             if dagger and relabel_every_steps > 0:
                 extra = {
@@ -143,7 +150,7 @@ def run_episode(
             if expert_yielding is not None:
                 extra["expert_yielding"] = bool(expert_yielding)
             sent = applied.clipped()  # what the car actually receives
-            recorder(
+            record(
                 obs,
                 {
                     "frame_index": steps,
@@ -170,6 +177,13 @@ def run_episode(
         obs = world.step(applied)
         if not driver.privileged:
             obs.state = None
+        return state, lead
+
+    while not world.done and (max_steps is None or steps < max_steps):
+        state, lead = drive(recorder)
+        if state.speed_mps > CLOSE_FOLLOWING_MIN_SPEED_MPS:
+            moving_steps += 1
+            close_steps += lead is not None and lead[0] < CLOSE_HEADWAY_S * state.speed_mps
         after = world.ego_state()
         distance_m += math.hypot(after.x_m - state.x_m, after.y_m - state.y_m)
         speeds.append(after.speed_mps)
@@ -179,7 +193,7 @@ def run_episode(
     final = world.ego_state()
     collided = final.crashed
     offroad = not final.on_road
-    return EpisodeResult(
+    result = EpisodeResult(
         seed=seed,
         steps=steps,
         distance_m=distance_m,
@@ -196,6 +210,17 @@ def run_episode(
         p95_abs_lateral_accel_mps2=float(np.percentile(lateral, 95)) if lateral.size else 0.0,
         close_following_share=close_steps / moving_steps if moving_steps else 0.0,
     )
+    if recorder is not None and past_goal_steps > 0 and result.success and world.arrived:
+        rows: list[tuple[Observation, dict]] = []
+        world.drive_past_goal()
+        while not world.done and len(rows) < past_goal_steps:
+            drive(lambda o, r: rows.append((o, r)))
+            steps += 1
+        if len(rows) == past_goal_steps and not world.done:
+            for row in rows:
+                recorder(*row)
+            result.past_goal_steps = past_goal_steps
+    return result
 
 
 def _comfort(speed_mps: np.ndarray, yaw_rad: np.ndarray, dt_s: float) -> tuple[np.ndarray, np.ndarray]:

@@ -87,6 +87,9 @@ class World:
         self.arrived = False
         self.off_road = False
         """The car left the road (`on_road`): the episode ends there, in every scenario."""
+        self.past_goal = False
+        """Driving on after arriving (`drive_past_goal`): the outcome is settled, only a crash or leaving the road
+        stops the car."""
         self.start_to_goal_m: float | None = None
         """Metres to a goal without a route (merge) at reset."""
         self.progress: RouteProgress | None = None
@@ -172,6 +175,7 @@ class World:
         self.start_lane_index = ego.lane_index
         self.arrived = False
         self.off_road = False
+        self.past_goal = False
         self.start_to_goal_m = self.scenario.to_goal_m(env, ego) if self.scenario.to_goal_m is not None else None
         self.progress = (
             RouteProgress(network, ego.route, ego.position, self.dt_s)
@@ -204,9 +208,21 @@ class World:
         )
         if self.progress is not None and not self.arrived:
             self.progress.update(self.ego.lane_index, self.ego.position)
+        if self.past_goal:  # highway-env's own end (the intersection's arrival) and the clock no longer count
+            self.terminated, self.truncated = bool(self.ego.crashed or self.off_road), False
+            return self.observe()
         self.terminated = bool(terminated) or self.arrived or self.deviated or self.off_road
         self.truncated = (bool(truncated) or self.time_s >= self.scenario_duration_s) and not self.terminated
         return self.observe()
+
+    def drive_past_goal(self) -> None:
+        """Let the car drive on after it arrived (the episode's outcome is settled: read it first) until it
+        crashes or leaves the road. A recording drives on so that the frames before the goal have the future their
+        trajectory labels need, as a fleet log goes on past a route's end."""
+        if not self.arrived or self.ego.crashed or self.off_road:
+            raise RuntimeError("drive_past_goal() before arriving, or after a crash or leaving the road")
+        self.past_goal = True
+        self.terminated = self.truncated = False
 
     def _tow_wrecks(self) -> None:
         """Remove other cars crashed for tow_wrecks_after_s (the ego's own crash ends the episode anyway)."""
