@@ -198,3 +198,27 @@ def test_a_later_round_within_the_noise_of_the_best_is_kept():
     assert best_round([result(best), result(one_worse)], "all") == 1
     assert best_round([result(best), result(collapsed)], "all") == 0, "a late round that falls back is not kept"
     assert best_round([result(best), result(one_worse), result(collapsed)], "all") == 1
+
+
+def test_a_later_round_where_one_scenario_collapses_is_not_kept():
+    """A mean within noise can hide one scenario falling apart (a run's last round: the roundabout from 15 % and
+    route completion 0.83 to 0 % and 0.35, while the others held): that round is not the one kept."""
+
+    def result(**per: list[float]):
+        scenarios = {}
+        for name, routes in per.items():
+            episodes = [{"seed": i, "success": r == 1.0, "route_completion": r} for i, r in enumerate(routes)]
+            scenarios[name] = {
+                "success_rate": float(np.mean([e["success"] for e in episodes])),
+                "route_completion": float(np.mean(routes)),
+                "episodes": episodes,
+            }
+        return {"scenarios": scenarios}
+
+    highway = [1.0] * 16 + [0.5] * 4
+    best = result(highway=highway, roundabout=[1.0] * 3 + [0.8] * 17)
+    later = result(highway=[1.0] * 18 + [0.5] * 2, roundabout=[1.0] * 3 + [0.8] * 17)
+    collapsed = result(highway=highway, roundabout=[1.0] * 2 + [0.3] * 18)  # mean success: one episode less
+    assert best_round([best, later], "all") == 1
+    assert best_round([best, collapsed], "all") == 0, "the roundabout's route completion fell beyond its band"
+    assert best_round([best, later, collapsed], "all") == 1
