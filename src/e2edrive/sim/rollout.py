@@ -210,7 +210,7 @@ def run_episode(
         p95_abs_lateral_accel_mps2=float(np.percentile(lateral, 95)) if lateral.size else 0.0,
         close_following_share=close_steps / moving_steps if moving_steps else 0.0,
     )
-    if recorder is not None and past_goal_steps > 0 and result.success and world.arrived:
+    if recorder is not None and past_goal_steps > 0 and result.success and world.arrived:  # not a time limit
         rows: list[tuple[Observation, dict]] = []
         world.drive_past_goal()
         while not world.done and len(rows) < past_goal_steps:

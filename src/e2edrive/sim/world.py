@@ -210,9 +210,9 @@ class World:
             self.progress.update(self.ego.lane_index, self.ego.position)
         if self.past_goal:  # highway-env's own end (the intersection's arrival) and the clock no longer count
             self.terminated, self.truncated = bool(self.ego.crashed or self.off_road), False
-            return self.observe()
-        self.terminated = bool(terminated) or self.arrived or self.deviated or self.off_road
-        self.truncated = (bool(truncated) or self.time_s >= self.scenario_duration_s) and not self.terminated
+        else:
+            self.terminated = bool(terminated) or self.arrived or self.deviated or self.off_road
+            self.truncated = (bool(truncated) or self.time_s >= self.scenario_duration_s) and not self.terminated
         return self.observe()
 
     def drive_past_goal(self) -> None:
