@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from e2edrive.core.control import plan_to_action
 from e2edrive.sim.drivers.expert import ExpertPolicy
@@ -16,6 +17,15 @@ def test_the_oracle_turns_at_the_junction():
     world = World(get_scenario("intersection"), cameras=())
     result = run_episode(world, OraclePolicy(), 100_000)
     assert result.success and result.route_completion == 1.0
+
+
+@pytest.mark.parametrize("seed", [600_000, 600_005])
+def test_the_oracle_leaves_the_roundabout_by_its_exit_on_the_road(seed):
+    """Where the ring's left curve turns into the exit's right one, pure pursuit cuts the bend by its chord: aiming
+    1.0 s / 8 m ahead, the expert's own plan left the road at these seeds (14 of 20)."""
+    world = World(get_scenario("roundabout"), cameras=())
+    result = run_episode(world, OraclePolicy(), seed)
+    assert result.success and not result.offroad and result.route_completion == 1.0
 
 
 def test_the_oracle_pick_drives_the_networks_hypothesis_nearest_the_experts_plan(untrained_run):
