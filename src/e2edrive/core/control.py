@@ -46,12 +46,13 @@ class ControllerConfig:
     (`turn_speed_limit_mps`); 0: no limit. The expert's pace peaks at 9-11 m/s² in the racetrack's hairpin,
     and there the learned car left the road. A network trained under 8 (50 seeds 800000..) drove the racetrack
     80 / 80 / 60 / 36 % with 6 / 7 / 8 / 10 (8.2 / 8.5 / 8.8 / 9.2 m/s; the expert 9.75), and 12 % without (on
-    the 50 seeds 600000.., where it drove 54 % with 8). 7, not 6, while pure pursuit aimed 1.0 s / 8 m ahead: 6
-    lifted the racetrack but took the roundabout down (66 -> 36 % on one network, missing the exit). Aiming 0.6 s /
-    5 m, two networks trained under 7 (a55, b55), 50 seeds 600000.. each: racetrack 90 / 100 / 98 % (a55 with
-    7 / 6 / 5: 8.8 / 8.5 / 7.9 m/s, the expert 9.7) and 90 -> 98 % (b55, 7 -> 6), roundabout 86 / 90 / 92 % and
-    90 -> 98 %, intersection 62 / 62 / 62 % and 66 -> 70 %, the other three alike; on seeds 800000.. racetrack
-    92 -> 96 and 80 -> 94 %, roundabout 88 -> 90 and 90 -> 98 %. 5 is slower than 0.85x the expert's pace there.
+    the 50 seeds 600000.., where it drove 54 % with 8). The limit was 7 while pure pursuit aimed 1.0 s / 8 m
+    ahead: there 6 lifted the racetrack but took the roundabout down (66 -> 36 % on one network, missing the exit).
+    Aiming 0.6 s / 5 m, two networks trained under 7 (a55, b55), 50 seeds 600000.. each: racetrack 90 / 100 /
+    98 % (a55 with 7 / 6 / 5: 8.8 / 8.5 / 7.9 m/s, the expert 9.7) and 90 -> 98 % (b55, 7 -> 6), roundabout
+    86 / 90 / 92 % and 90 -> 98 %, intersection 62 / 62 / 62 % and 66 -> 70 %, the other three alike; on seeds
+    800000.. racetrack 92 -> 96 and 80 -> 94 %, roundabout 88 -> 90 and 90 -> 98 %. 5 is slower than 0.85x the
+    expert's pace there.
     """
 
     lookahead_s: float = 0.6
