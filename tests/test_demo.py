@@ -7,7 +7,16 @@ from tests.conftest import SHORT
 
 
 def test_tiny_demo_writes_summary_and_report(tmp_path):
-    config = DemoConfig(collect_episodes=3, train_minutes=0.05, eval_episodes=2, workers=1, overrides=SHORT)
+    config = DemoConfig(
+        collect_episodes=3,
+        train_minutes=0.05,
+        dagger_rounds=1,
+        dagger_episodes=2,
+        dagger_minutes=0.03,
+        eval_episodes=2,
+        workers=1,
+        overrides=SHORT,
+    )
     summary = run_demo(tmp_path, config)
     saved = json.loads((tmp_path / "summary.json").read_text())
     assert saved["eval_seeds"] == [config.eval_seed, config.eval_seed + 1]
@@ -20,7 +29,15 @@ def test_tiny_demo_writes_summary_and_report(tmp_path):
     assert saved["ratios"]["distance"] == pytest.approx(
         saved["drivers"]["learned_torch"]["distance_m"] / saved["drivers"]["expert"]["distance_m"]
     )
-    assert set(saved["stage_wall_s"]) >= {"collect", "train", "export", "eval_expert", "report"}
+    assert set(saved["stage_wall_s"]) >= {"collect", "train", "dagger", "export", "eval_expert", "report"}
+    # behaviour cloning, then one on-policy round on the same held-out seeds; the kept one is the learned driver
+    assert [r["round"] for r in saved["dagger"]["rows"]] == [0, 1]
+    kept = saved["dagger"]["final_round"]
+    assert (tmp_path / "round_1" / "clips").is_dir() and (tmp_path / "run" / "model.safetensors").exists()
+    assert (
+        json.loads((tmp_path / f"round_{kept}" / "eval.json").read_text())["success_rate"]
+        == (saved["drivers"]["learned_torch"]["success_rate"])
+    )
     assert summary["onnx_parity_max_abs_error"] < 1e-3
     report = (tmp_path / "report.md").read_text()
     assert "training_loss.png" in report and "learned_drive.gif" in report

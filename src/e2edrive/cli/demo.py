@@ -20,13 +20,16 @@ def demo_cmd(
     ),
     episodes: int | None = typer.Option(None, help="Expert episodes to collect (default: the loop's own)."),
     minutes: float | None = typer.Option(None, help="Training minutes (all: round 0's; default: the loop's own)."),
+    rounds: int | None = typer.Option(
+        None, help="DAgger rounds after behaviour cloning (default: the loop's own; 0: behaviour cloning alone)."
+    ),
     eval_episodes: int | None = typer.Option(None, help="Held-out episodes per driver and scenario."),
     workers: int = typer.Option(DemoConfig.workers, help="Worker processes."),
     deadline_minutes: float | None = typer.Option(
         None, help="all: wall-clock bound; training shrinks to fit it (default: the loop's own; 0: none)."
     ),
 ) -> None:
-    """Run the whole loop: collect → train (→ DAgger) → export → evaluate expert, rules and learned → report."""
+    """Run the whole loop: collect → train → DAgger → export → evaluate expert, rules and learned → report."""
     from dataclasses import replace
 
     from e2edrive.sim.scenarios import scenario_names
@@ -38,6 +41,7 @@ def demo_cmd(
         fields = {"scenario": scenario, "workers": workers}
         fields |= {"expert_episodes": episodes} if episodes is not None else {}
         fields |= {"initial_train_minutes": minutes} if minutes is not None else {}
+        fields |= {"rounds": rounds} if rounds is not None else {}
         fields |= {"eval_episodes": eval_episodes} if eval_episodes is not None else {}
         fields |= {"deadline_minutes": deadline_minutes or None} if deadline_minutes is not None else {}
         summary = run_generalist_demo(out, with_overrides(config, **fields), console)
@@ -55,6 +59,7 @@ def demo_cmd(
     config = DemoConfig(scenario=scenario, workers=workers)
     config = replace(config, collect_episodes=episodes) if episodes is not None else config
     config = replace(config, train_minutes=minutes) if minutes is not None else config
+    config = replace(config, dagger_rounds=rounds) if rounds is not None else config
     config = replace(config, eval_episodes=eval_episodes) if eval_episodes is not None else config
     summary = run_demo(out, config, console)
     d = summary["drivers"]

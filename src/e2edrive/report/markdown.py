@@ -1,4 +1,4 @@
-"""The demo's report.md: a metrics table, the loss plot and the drive GIF."""
+"""The demo's report.md: a metrics table, the DAgger rounds, the loss plot and the drive GIF."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ def write_report(summary: dict, out_md: Path, loss_png: str, drive_gif: str) -> 
         f"Learned (torch) vs expert: success ×{ratios['success']:.2f}, distance ×{ratios['distance']:.2f} "
         f"(targets ≥ 0.8 and ≥ 0.75): **{'PASS' if summary['targets_met'] else 'FAIL'}**.",
         "",
+        *_dagger_lines(summary.get("dagger")),
         "## Stage wall times",
         "",
         "| stage | seconds |",
@@ -53,3 +54,22 @@ def write_report(summary: dict, out_md: Path, loss_png: str, drive_gif: str) -> 
         "",
     ]
     atomic_write_text(out_md, "\n".join(lines))
+
+
+def _dagger_lines(dagger: dict | None) -> list[str]:
+    """Each round's evaluation on the held-out seeds (round 0: behaviour cloning) and which one was kept."""
+    if not dagger:
+        return []
+    lines = ["## DAgger rounds (learned driver, torch)", "", "| round | success | route completion | mean speed m/s |"]
+    lines.append("|---|---|---|---|")
+    for row in dagger["rows"]:
+        lines.append(
+            f"| {row['round']} | {row['success_rate']:.2f} | {row['route_completion']:.3f} | "
+            f"{row['mean_speed_mps']:.1f} |"
+        )
+    lines += [
+        "",
+        f"Kept: round {dagger['final_round']}; stable across rounds: {dagger['stable']} ({dagger['band']}).",
+        "",
+    ]
+    return lines
