@@ -19,7 +19,7 @@ def demo_cmd(
         help="'highway' (the quick loop), or 'all' / a comma list: one network for those scenarios, with DAgger.",
     ),
     episodes: int | None = typer.Option(None, help="Expert episodes to collect (default: the loop's own)."),
-    minutes: float | None = typer.Option(None, help="Training minutes (all: round 0's; default: the loop's own)."),
+    minutes: float | None = typer.Option(None, help="Round 0's training minutes (default: the loop's own)."),
     rounds: int | None = typer.Option(
         None, help="DAgger rounds after behaviour cloning (default: the loop's own; 0: behaviour cloning alone)."
     ),
