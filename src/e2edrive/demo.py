@@ -32,8 +32,8 @@ class DemoConfig:
     600000.. but 24 % of them at `vehicles_density=2.0 vehicles_count=50` in two runs (37 of 50 collide, at
     19.7 m/s where the expert slows to 17.7). On the second network, two rounds of 30 episodes and 2.5 min lifted
     it to 56 % (17.8 m/s), and the same 5 min of fine-tuning on the expert clips alone left it at 18 %: the
-    on-policy data is the lever, not more steps. Sized for ~14 min in all on 2 cores (README, Results: 48 % there;
-    38 % with 5 min of behaviour cloning, 14.8 min in all)."""
+    on-policy data is the lever, not more steps. Sized for ~14 min in all on 2 cores (README, Results: 48 % there in
+    two runs, their round 0 18 and 22 %; 38 % with 5 min of behaviour cloning, 14.8 min in all)."""
     dagger_episodes: int = 24
     dagger_minutes: float = 2.0
     """Fine-tuning per round."""
