@@ -34,6 +34,9 @@ def test_tiny_demo_writes_summary_and_report(tmp_path):
     assert [r["round"] for r in saved["dagger"]["rows"]] == [0, 1]
     kept = saved["dagger"]["final_round"]
     assert (tmp_path / "round_1" / "clips").is_dir() and (tmp_path / "run" / "model.safetensors").exists()
+    weights = [(tmp_path / d / "model.safetensors").read_bytes() for d in ("run", f"round_{kept}/run")]
+    assert weights[0] == weights[1], "DIR/run is the kept round"
+    assert "eval_learned_torch" not in saved["stage_wall_s"], "the kept round's evaluation is reused, not driven again"
     assert (
         json.loads((tmp_path / f"round_{kept}" / "eval.json").read_text())["success_rate"]
         == (saved["drivers"]["learned_torch"]["success_rate"])

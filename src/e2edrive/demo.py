@@ -107,7 +107,7 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), console: Console | No
     # the kept round's evaluation is the learned driver's: the same network, seeds and traffic
     kept = json.loads((out / f"round_{dagger['final_round']}" / "eval.json").read_text())
     atomic_write_json(out / "eval_learned_torch.json", kept)
-    drivers = {}
+    drivers = {"expert": {}, "learned_torch": kept, "learned_onnx": {}}  # the report's column order
     for name, policy in (("expert", "expert"), ("learned_onnx", str(out / "model.onnx"))):
         t = stage(f"evaluate {name}")
         drivers[name] = evaluate(
@@ -118,8 +118,6 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), console: Console | No
         )
         atomic_write_json(out / f"eval_{name}.json", drivers[name])
         walls[f"eval_{name}"] = time.perf_counter() - t
-
-    drivers = {"expert": drivers["expert"], "learned_torch": kept, "learned_onnx": drivers["learned_onnx"]}
 
     t = stage("report")
     from e2edrive.model.policy import TorchPolicy

@@ -222,6 +222,8 @@ def leaderboard(summary: dict) -> Table:
 
 
 def write_generalist_report(summary: dict, out_md: Path) -> None:
+    from e2edrive.report.markdown import dagger_lines
+
     lines = ["# e2edrive generalist demo", ""]
     lines += [f"Held-out seeds {summary['eval_seeds'][0]}..{summary['eval_seeds'][-1]} in every scenario.", ""]
     lines += ["| scenario | driver | success | route completion | collisions/100 km | mean speed m/s |"]
@@ -236,15 +238,7 @@ def write_generalist_report(summary: dict, out_md: Path) -> None:
     lines += ["|---" * (1 + len(next(iter(summary["targets"].values())))) + "|"]
     for name, checks in summary["targets"].items():
         lines.append(f"| {name} | " + " | ".join("yes" if v else "no" for v in checks.values()) + " |")
-    lines += ["", "## DAgger rounds (learned driver, torch)", ""]
-    lines += ["| round | beta | scenario | success | route completion | collisions/100 km | mean speed m/s |"]
-    lines += ["|---|---|---|---|---|---|---|"]
-    for row in summary["dagger"]["rows"]:
-        lines.append(
-            f"| {row['round']} | {row['beta']:.2f} | {row['scenario']} | {row['success_rate']:.2f} | "
-            f"{row['route_completion']:.3f} | {row['collisions_per_100km']:.0f} | {row['mean_speed_mps']:.1f} |"
-        )
-    lines += ["", f"Stable across rounds: {summary['dagger']['stable']} (band: {summary['dagger']['band']}).", ""]
+    lines += ["", *dagger_lines(summary["dagger"])]
     lines += ["![training loss](training_loss.png)", ""]
     out_md.write_text("\n".join(lines))
 

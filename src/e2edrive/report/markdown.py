@@ -37,7 +37,7 @@ def write_report(summary: dict, out_md: Path, loss_png: str, drive_gif: str) -> 
         f"Learned (torch) vs expert: success ×{ratios['success']:.2f}, distance ×{ratios['distance']:.2f} "
         f"(targets ≥ 0.8 and ≥ 0.75): **{'PASS' if summary['targets_met'] else 'FAIL'}**.",
         "",
-        *_dagger_lines(summary.get("dagger")),
+        *dagger_lines(summary.get("dagger")),
         "## Stage wall times",
         "",
         "| stage | seconds |",
@@ -56,20 +56,18 @@ def write_report(summary: dict, out_md: Path, loss_png: str, drive_gif: str) -> 
     atomic_write_text(out_md, "\n".join(lines))
 
 
-def _dagger_lines(dagger: dict | None) -> list[str]:
-    """Each round's evaluation on the held-out seeds (round 0: behaviour cloning) and which one was kept."""
+def dagger_lines(dagger: dict | None) -> list[str]:
+    """The DAgger rounds of a demo's summary (`dagger.rows`, round 0: behaviour cloning), each round's evaluation on
+    the held-out seeds, the stability check and, where the summary has it, the round kept."""
     if not dagger:
         return []
-    lines = ["## DAgger rounds (learned driver, torch)", "", "| round | success | route completion | mean speed m/s |"]
-    lines.append("|---|---|---|---|")
+    lines = ["## DAgger rounds (learned driver, torch)", ""]
+    lines += ["| round | beta | scenario | success | route completion | collisions/100 km | mean speed m/s |"]
+    lines += ["|---|---|---|---|---|---|---|"]
     for row in dagger["rows"]:
         lines.append(
-            f"| {row['round']} | {row['success_rate']:.2f} | {row['route_completion']:.3f} | "
-            f"{row['mean_speed_mps']:.1f} |"
+            f"| {row['round']} | {row['beta']:.2f} | {row['scenario']} | {row['success_rate']:.2f} | "
+            f"{row['route_completion']:.3f} | {row['collisions_per_100km']:.0f} | {row['mean_speed_mps']:.1f} |"
         )
-    lines += [
-        "",
-        f"Kept: round {dagger['final_round']}; stable across rounds: {dagger['stable']} ({dagger['band']}).",
-        "",
-    ]
-    return lines
+    kept = f"Kept: round {dagger['final_round']}. " if "final_round" in dagger else ""
+    return lines + ["", f"{kept}Stable across rounds: {dagger['stable']} (band: {dagger['band']}).", ""]
