@@ -62,6 +62,8 @@ def _e2edrive(*args: str, cwd=None, timeout_s: float = 60.0) -> tuple[subprocess
             ["train", "--data", "D", "--out", "RUN", "--scenario-share", "intersection=2"],
             "give them with balance (--balance)",
         ),
+        (["train", "--data", "D", "--out", "RUN", "--fusion", "mid"], "fusion='mid': choose one of late, early"),
+        (["demo", "--out", "D", "--fusion", "mid"], "fusion='mid': choose one of late, early"),
         (["data", "check", "NO_SUCH_DIR"], "NO_SUCH_DIR: no such directory of clips"),
         (["data", "ingest", "NO_SUCH_FILE", "--out", "REAL"], "NO_SUCH_FILE: no such video file"),
         (["drive", "--model", "NO.onnx"], "NO.onnx: no such ONNX model"),
@@ -100,8 +102,10 @@ def test_collect_train_export_eval_from_the_command_line(tmp_path):
     short = ["--set", "duration=4", "--set", "vehicles_count=10"]
     r = runner.invoke(app, ["collect", "--episodes", "3", "--workers", "1", "--seed", "0", "--out", str(clips), *short])
     assert r.exit_code == 0, r.output
-    r = runner.invoke(app, ["train", "--data", str(clips), "--out", str(run), "--minutes", "0.05", "--max-steps", "3"])
+    train = ["train", "--data", str(clips), "--out", str(run), "--minutes", "0.05", "--max-steps", "3"]
+    r = runner.invoke(app, [*train, "--fusion", "early"])  # the context frames as the CNN's input channels
     assert r.exit_code == 0, r.output
+    assert json.loads((run / "config.json").read_text())["model"]["fusion"] == "early"
     r = runner.invoke(app, ["export", str(run), "--out", str(onnx)])
     assert r.exit_code == 0, r.output
     out_json = tmp_path / "eval.json"

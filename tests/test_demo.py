@@ -3,6 +3,7 @@ import json
 import pytest
 
 from e2edrive.demo import DemoConfig, run_demo
+from e2edrive.model.config import ModelConfig
 from tests.conftest import SHORT
 
 
@@ -16,6 +17,7 @@ def test_tiny_demo_writes_summary_and_report(tmp_path):
         eval_episodes=2,
         workers=1,
         overrides=SHORT,
+        model=ModelConfig(fusion="early"),  # the late default runs in the generalist's test below
     )
     summary = run_demo(tmp_path, config)
     saved = json.loads((tmp_path / "summary.json").read_text())
@@ -36,6 +38,8 @@ def test_tiny_demo_writes_summary_and_report(tmp_path):
     assert (tmp_path / "round_1" / "clips").is_dir() and (tmp_path / "run" / "model.safetensors").exists()
     weights = [(tmp_path / d / "model.safetensors").read_bytes() for d in ("run", f"round_{kept}/run")]
     assert weights[0] == weights[1], "DIR/run is the kept round"
+    for run in ("round_0/run", "run"):  # the demo's network config reaches round 0 and the rounds fine-tune it
+        assert json.loads((tmp_path / run / "config.json").read_text())["model"]["fusion"] == "early"
     assert "eval_learned_torch" not in saved["stage_wall_s"], "the kept round's evaluation is reused, not driven again"
     assert (
         json.loads((tmp_path / f"round_{kept}" / "eval.json").read_text())["success_rate"]

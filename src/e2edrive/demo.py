@@ -15,6 +15,7 @@ from rich.console import Console
 from e2edrive.core.errors import UserError
 from e2edrive.core.files import atomic_write_json
 from e2edrive.dagger import DaggerConfig
+from e2edrive.model.config import ModelConfig
 
 SUCCESS_RATIO_TARGET = 0.8
 DISTANCE_RATIO_TARGET = 0.75
@@ -45,6 +46,8 @@ class DemoConfig:
     workers: int = 2
     overrides: dict[str, Any] = field(default_factory=dict)
     """highway-env config overrides for every stage (the tests use short episodes)."""
+    model: ModelConfig = field(default_factory=ModelConfig)
+    """The network round 0 trains (the rounds fine-tune it)."""
 
     def __post_init__(self) -> None:
         if self.eval_seed < self.train_seed + self.collect_episodes:
@@ -92,7 +95,7 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), console: Console | No
 
     t = stage("train")
     round_0 = out / "round_0" / "run"
-    train_summary = train(out / "clips", round_0, TrainConfig(minutes=config.train_minutes))
+    train_summary = train(out / "clips", round_0, TrainConfig(minutes=config.train_minutes, model=config.model))
     walls["train"] = time.perf_counter() - t
 
     t = stage("dagger")

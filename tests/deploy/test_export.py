@@ -122,3 +122,16 @@ def test_paired_drop_counts_the_episodes_only_one_driver_won():
     assert paired_drop(fp32, int8) == {"only_a": 0, "only_b": 25, "standard_error": 0.05}
     with pytest.raises(ValueError):
         paired_drop(fp32, {})
+
+
+def test_an_early_fusion_network_exports_with_parity_and_runs_an_empty_batch(tmp_path):
+    from e2edrive.model.checkpoint import save_checkpoint
+    from e2edrive.model.config import ModelConfig
+    from e2edrive.model.net import DrivingNet
+
+    torch.manual_seed(0)
+    save_checkpoint(tmp_path / "run", DrivingNet(ModelConfig(fusion="early")).eval(), {"note": "untrained"})
+    report = export_onnx(tmp_path / "run", tmp_path / "model.onnx")
+    assert report["max_abs_error"] < 1e-3
+    (plan,) = make_session(tmp_path / "model.onnx").run(None, {k: v[:0] for k, v in parity_inputs(1).items()})
+    assert plan.shape == (0, io.PLAN_LAYOUT.size)

@@ -111,6 +111,23 @@ def test_a_model_reads_the_cameras_and_context_its_config_names():
         ModelConfig.from_json({**config.to_json(), "some_future_field": 1})
 
 
+def test_early_fusion_feeds_the_context_frames_to_the_stem_together():
+    config = ModelConfig(fusion="early")
+    model = DrivingNet(config).eval()
+    assert model.encoder[0][0].in_channels == io.IMAGE_CHANNELS * config.context_frames
+    assert DrivingNet().encoder[0][0].in_channels == io.IMAGE_CHANNELS
+    frames = torch.randint(0, 255, io.frames_shape(2), dtype=torch.uint8)
+    speed, command = torch.ones(2, 1), torch.zeros(2, io.N_COMMANDS)
+    plan = model([frames], speed, command)
+    assert plan.shape == (2, io.PLAN_LAYOUT.size)
+    assert not torch.allclose(plan, model([frames.flip(1)], speed, command)), "the frames' order reaches the plan"
+    assert ModelConfig.from_json(config.to_json()) == config
+    old = {k: v for k, v in ModelConfig().to_json().items() if k != "fusion"}
+    assert ModelConfig.from_json(old).fusion == "late", "configs saved before the option read as late fusion"
+    with pytest.raises(UserError, match="fusion='mid'"):
+        ModelConfig(fusion="mid")
+
+
 def test_model_info_counts_parameters_flops_per_camera_and_activations():
     from e2edrive.model.config import CameraInput
     from e2edrive.model.info import model_info

@@ -9,6 +9,7 @@ import typer
 from e2edrive.cli import app, console
 from e2edrive.dagger import DaggerConfig
 from e2edrive.demo import DemoConfig
+from e2edrive.model.config import ModelConfig
 
 
 @app.command("demo")
@@ -25,6 +26,9 @@ def demo_cmd(
     ),
     eval_episodes: int | None = typer.Option(None, help="Held-out episodes per driver and scenario."),
     workers: int = typer.Option(DemoConfig.workers, help="Worker processes."),
+    fusion: str = typer.Option(
+        ModelConfig().fusion, help="Where the network's context frames meet: 'late' (after the CNN) or 'early'."
+    ),
     deadline_minutes: float | None = typer.Option(
         None, help="all: wall-clock bound; training shrinks to fit it (default: the loop's own; 0: none)."
     ),
@@ -38,7 +42,7 @@ def demo_cmd(
         from e2edrive.generalist import GeneralistConfig, leaderboard, run_generalist_demo, with_overrides
 
         config = GeneralistConfig()
-        fields = {"scenario": scenario, "workers": workers}
+        fields = {"scenario": scenario, "workers": workers, "model": replace(config.dagger.model, fusion=fusion)}
         fields |= {"expert_episodes": episodes} if episodes is not None else {}
         fields |= {"initial_train_minutes": minutes} if minutes is not None else {}
         fields |= {"rounds": rounds} if rounds is not None else {}
@@ -56,7 +60,7 @@ def demo_cmd(
         return
     from e2edrive.demo import run_demo
 
-    config = DemoConfig(scenario=scenario, workers=workers)
+    config = DemoConfig(scenario=scenario, workers=workers, model=replace(DemoConfig().model, fusion=fusion))
     config = replace(config, collect_episodes=episodes) if episodes is not None else config
     config = replace(config, train_minutes=minutes) if minutes is not None else config
     config = replace(config, dagger_rounds=rounds) if rounds is not None else config

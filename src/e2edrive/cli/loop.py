@@ -96,6 +96,9 @@ def train_cmd(
     context: str = typer.Option(
         ",".join(map(str, ModelConfig().context_offsets_frames)), help="Context frames relative to now, e.g. -4,-2,0."
     ),
+    fusion: str = typer.Option(
+        ModelConfig().fusion, help="Where the context frames meet: 'late' (after the CNN) or 'early' (its input)."
+    ),
     balance: bool = typer.Option(
         TrainConfig.balance, help="Sample every scenario equally, lifting its rarer commands and bends."
     ),
@@ -122,6 +125,7 @@ def train_cmd(
         args = [arg for p in data for arg in ("--data", str(p))] + ["--out", str(out), "--minutes", str(minutes)]
         args += ["--max-steps", str(max_steps), "--batch-size", str(batch_size), "--accumulate", str(accumulate)]
         args += ["--seed", str(seed), "--cameras", cameras, "--context", context, "--save-every", str(save_every)]
+        args += ["--fusion", fusion]
         args += ["--workers", str(workers), "--device", device, "--balance" if balance else "--no-balance"]
         args += ["--bf16" if bf16 else "--no-bf16"]
         args += ["--init", str(init)] if init is not None else []
@@ -137,7 +141,10 @@ def train_cmd(
     except ValueError as exc:
         raise UserError(f"--context {context!r}: expected comma-separated integers, e.g. -4,-2,0") from exc
     model = replace(
-        ModelConfig(), cameras=tuple(CameraInput(c.strip()) for c in cameras.split(",")), context_offsets_frames=offsets
+        ModelConfig(),
+        cameras=tuple(CameraInput(c.strip()) for c in cameras.split(",")),
+        context_offsets_frames=offsets,
+        fusion=fusion,
     )
     config = TrainConfig(
         minutes=minutes,

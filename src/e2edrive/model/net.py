@@ -1,6 +1,7 @@
 """The driving network: a per-frame CNN shared by every camera, temporal fusion over the context, a plan head.
 
 frames of each camera (B, T, C, H, W) uint8 ─► CNN per frame ─► (B, T, D, h, w) ─► fuse over T ─► squeeze
+  (config.fusion "early": the T frames enter the CNN as T*C channels ─► (B, D, h, w) ─► fuse)
                                                                           (one flat feature per camera) ─┐
 speed_mps (B, 1), command (B, K) ───────────────────────────────────────────────────────────────────► concat
 ─► MLP ─► plan (B, layout.size): K trajectory hypotheses (each a residual over a constant-speed straight line)
@@ -40,12 +41,19 @@ class DrivingNet(nn.Module):
         self.config = config
         c = (config.stem_channels, *config.channels)
         p = config.stem_patch_px
+        # early fusion: the context frames enter the stem together; late: each frame alone, stacked after the CNN
+        early = config.fusion == "early"
+        stem_in, fuse_in = (
+            (io.IMAGE_CHANNELS * config.context_frames, c[-1])
+            if early
+            else (io.IMAGE_CHANNELS, c[-1] * config.context_frames)
+        )
         stem = nn.Sequential(
-            nn.Conv2d(io.IMAGE_CHANNELS, c[0], p, stride=p, bias=False), nn.BatchNorm2d(c[0]), nn.ReLU(inplace=True)
+            nn.Conv2d(stem_in, c[0], p, stride=p, bias=False), nn.BatchNorm2d(c[0]), nn.ReLU(inplace=True)
         )
         self.encoder = nn.Sequential(stem, *[_block(a, b, 3) for a, b in zip(c[:-1], c[1:])])
         self.fuse = nn.Sequential(
-            nn.Conv2d(c[-1] * config.context_frames, config.fused_channels, 1, bias=False),
+            nn.Conv2d(fuse_in, config.fused_channels, 1, bias=False),
             nn.BatchNorm2d(config.fused_channels),
             nn.ReLU(inplace=True),
             nn.Conv2d(config.fused_channels, config.fused_channels, 3, padding=1),
@@ -68,10 +76,13 @@ class DrivingNet(nn.Module):
     def camera_features(self, frames: torch.Tensor) -> torch.Tensor:
         """(B, T, C, H, W) uint8 frames of one camera → (B, 16*h*w) features."""
         b, t, ch, hh, ww = frames.shape
-        x = frames.reshape(b * t, ch, hh, ww).float() * (1.0 / 255.0) - 0.5  # (B*T, C, H, W)
+        early = self.config.fusion == "early"
+        shape = (b, t * ch, hh, ww) if early else (b * t, ch, hh, ww)
+        x = frames.reshape(shape).float() * (1.0 / 255.0) - 0.5  # (B, T*C, H, W) early, (B*T, C, H, W) late
         x = x.contiguous(memory_format=torch.channels_last) if frames.is_contiguous() else x
-        f = self.encoder(x)  # (B*T, D, h, w)
-        f = f.reshape(b, t * f.shape[1], f.shape[2], f.shape[3])  # (B, T*D, h, w)
+        f = self.encoder(x)  # (B, D, h, w) early, (B*T, D, h, w) late
+        if not early:
+            f = f.reshape(b, t * f.shape[1], f.shape[2], f.shape[3])  # (B, T*D, h, w)
         return self.squeeze(self.fuse(f))  # (B, 16*h*w)
 
     def forward(
