@@ -40,6 +40,7 @@ def test_tiny_demo_writes_summary_and_report(tmp_path):
     assert weights[0] == weights[1], "DIR/run is the kept round"
     for run in ("round_0/run", "run"):  # the demo's network config reaches round 0 and the rounds fine-tune it
         assert json.loads((tmp_path / run / "config.json").read_text())["model"]["fusion"] == "early"
+    assert json.loads((tmp_path / "dagger_config.json").read_text())["model"]["fusion"] == "early", "as recorded"
     assert "eval_learned_torch" not in saved["stage_wall_s"], "the kept round's evaluation is reused, not driven again"
     assert (
         json.loads((tmp_path / f"round_{kept}" / "eval.json").read_text())["success_rate"]

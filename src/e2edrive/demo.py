@@ -65,6 +65,7 @@ class DemoConfig:
             eval_episodes=self.eval_episodes,
             eval_seed=self.eval_seed,
             workers=self.workers,
+            model=self.model,
             overrides=self.overrides,
         )
 
