@@ -63,6 +63,7 @@ def _e2edrive(*args: str, cwd=None, timeout_s: float = 60.0) -> tuple[subprocess
             "give them with balance (--balance)",
         ),
         (["train", "--data", "D", "--out", "RUN", "--fusion", "mid"], "fusion='mid': choose one of late, early"),
+        (["eval", "--accel-from", "sideways"], "accel_from='sideways': choose one of"),
         (["demo", "--out", "D", "--fusion", "mid"], "fusion='mid': choose one of late, early"),
         (["data", "check", "NO_SUCH_DIR"], "NO_SUCH_DIR: no such directory of clips"),
         (["data", "ingest", "NO_SUCH_FILE", "--out", "REAL"], "NO_SUCH_FILE: no such video file"),
@@ -103,9 +104,10 @@ def test_collect_train_export_eval_from_the_command_line(tmp_path):
     r = runner.invoke(app, ["collect", "--episodes", "3", "--workers", "1", "--seed", "0", "--out", str(clips), *short])
     assert r.exit_code == 0, r.output
     train = ["train", "--data", str(clips), "--out", str(run), "--minutes", "0.05", "--max-steps", "3"]
-    r = runner.invoke(app, [*train, "--fusion", "early"])  # the context frames as the CNN's input channels
+    r = runner.invoke(app, [*train, "--fusion", "early", "--accel-from", "controls"])  # frames as the CNN's input
     assert r.exit_code == 0, r.output
-    assert json.loads((run / "config.json").read_text())["model"]["fusion"] == "early"
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["model"]["fusion"] == "early" and saved["controller"]["accel_from"] == "controls"
     r = runner.invoke(app, ["export", str(run), "--out", str(onnx)])
     assert r.exit_code == 0, r.output
     out_json = tmp_path / "eval.json"
@@ -129,6 +131,7 @@ def test_collect_train_export_eval_from_the_command_line(tmp_path):
     assert r.exit_code == 0, r.output
     result = json.loads(out_json.read_text())
     assert result["episodes_count"] == 2 and result["config"]["overrides"]["duration"] == 4
+    assert result["controller"]["accel_from"] == "controls", "the export drives as its run records"
 
 
 def test_model_info_and_plan_print_and_write_json(untrained_run, tmp_path):

@@ -2,8 +2,10 @@ import json
 
 import pytest
 
+from e2edrive.core.control import ControllerConfig
 from e2edrive.demo import DemoConfig, run_demo
-from e2edrive.model.config import ModelConfig
+from e2edrive.deploy.runtime.onnx_policy import make_session, session_controller
+from e2edrive.model.config import ModelConfig, run_controller
 from tests.conftest import SHORT
 
 
@@ -38,6 +40,11 @@ def test_tiny_demo_writes_summary_and_report(tmp_path):
     assert (tmp_path / "round_1" / "clips").is_dir() and (tmp_path / "run" / "model.safetensors").exists()
     weights = [(tmp_path / d / "model.safetensors").read_bytes() for d in ("run", f"round_{kept}/run")]
     assert weights[0] == weights[1], "DIR/run is the kept round"
+    # the controller round 0 was trained with drives every round, the kept run and its export
+    controller = ControllerConfig()
+    assert [run_controller(tmp_path / f"round_{r}" / "run") for r in (0, 1)] == [controller] * 2
+    assert session_controller(make_session(tmp_path / "model.onnx")) == controller
+    assert saved["drivers"]["learned_onnx"]["controller"] == controller.to_json()
     for run in ("round_0/run", "run"):  # the demo's network config reaches round 0 and the rounds fine-tune it
         assert json.loads((tmp_path / run / "config.json").read_text())["model"]["fusion"] == "early"
     assert json.loads((tmp_path / "dagger_config.json").read_text())["model"]["fusion"] == "early", "as recorded"

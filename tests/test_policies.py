@@ -1,10 +1,14 @@
+import json
+import shutil
+
 import pytest
 
+from e2edrive.core.control import ControllerConfig
 from e2edrive.core.errors import UserError
 from e2edrive.deploy.export import export_onnx
 from e2edrive.deploy.runtime.onnx_policy import OnnxPolicy
 from e2edrive.model.policy import TorchPolicy
-from e2edrive.policies import check_policy_spec, make_policy, policy_cameras
+from e2edrive.policies import check_policy_spec, make_policy, policy_cameras, policy_controller
 from e2edrive.sim.drivers.expert import ExpertPolicy
 from e2edrive.sim.drivers.oracle import OraclePickPolicy
 from e2edrive.sim.drivers.rules import RulesPolicy
@@ -43,3 +47,23 @@ def test_a_bad_spec_is_a_user_error_naming_what_was_expected(tmp_path):
     (tmp_path / "fake.onnx").write_text("not a model")
     with pytest.raises(UserError, match="is not a loadable ONNX model"):
         make_policy(str(tmp_path / "fake.onnx"))
+
+
+def test_a_network_drives_with_the_controller_its_run_records_through_its_export_unless_told(run_dir, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    saved = json.loads((run / "config.json").read_text())
+    controls = ControllerConfig(accel_from="controls", max_lateral_accel_mps2=5.0)
+    (run / "config.json").write_text(json.dumps(saved | {"controller": controls.to_json()}))
+    export_onnx(run, tmp_path / "model.onnx")
+    for spec in (str(run), str(tmp_path / "model.onnx"), f"oracle-pick:{run}"):
+        assert make_policy(spec).controller == controls == policy_controller(spec), spec
+        told = {"accel_from": "trajectory"}
+        trajectory = ControllerConfig(accel_from="trajectory", max_lateral_accel_mps2=5.0)
+        assert make_policy(spec, told).controller == trajectory
+        assert policy_controller(spec, told) == make_policy(spec, told).controller
+    assert make_policy(str(run_dir)).controller == ControllerConfig(), "a run saved before the controller: defaults"
+    assert policy_controller("oracle", {"accel_from": "controls"}) == ControllerConfig(accel_from="controls")
+    assert policy_controller("expert") is None and policy_controller("rules") is None
+    with pytest.raises(UserError, match="accel_from='sideways'"):
+        make_policy(str(run), {"accel_from": "sideways"})

@@ -7,7 +7,10 @@ Shared by fleet recording (a learner at the wheel, DAgger) and evaluation; heavy
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from e2edrive.core.control import ControllerConfig
 from e2edrive.core.errors import UserError
@@ -52,9 +55,17 @@ def check_policy_spec(spec: str) -> None:
         raise UserError(f"policy {spec!r} is a directory but not a training run: expected {WEIGHTS} and {CONFIG}")
 
 
-def make_policy(spec: str, controller: ControllerConfig = ControllerConfig()) -> Policy:
-    """controller: how a planning driver (a network, the oracle) turns its plan into a command; the expert and
-    the rules driver command directly."""
+def make_policy(spec: str, controller_overrides: Mapping[str, Any] | None = None) -> Policy:
+    """controller_overrides: ControllerConfig fields that change how a planning driver turns its plan into a
+    command: a network starts from the controller its run or export records (how it drove in the rounds that
+    trained it), the oracle from the defaults; the expert and the rules driver command directly."""
+    policy = _make_policy(spec)
+    if controller_overrides and hasattr(policy, "controller"):
+        policy.controller = replace(policy.controller, **controller_overrides)
+    return policy
+
+
+def _make_policy(spec: str) -> Policy:
     check_policy_spec(spec)
     if spec == "expert":
         from e2edrive.sim.drivers.expert import ExpertPolicy
@@ -71,22 +82,41 @@ def make_policy(spec: str, controller: ControllerConfig = ControllerConfig()) ->
     if spec == "oracle":
         from e2edrive.sim.drivers.oracle import OraclePolicy
 
-        return OraclePolicy(controller)
+        return OraclePolicy()
     if spec.startswith(ORACLE_PICK):
         from e2edrive.sim.drivers.oracle import OraclePickPolicy
 
-        return OraclePickPolicy(Path(spec.removeprefix(ORACLE_PICK)), controller)
+        return OraclePickPolicy(Path(spec.removeprefix(ORACLE_PICK)))
     if Path(spec).suffix == ".onnx":
         from e2edrive.deploy.runtime.onnx_policy import OnnxPolicy
 
-        return OnnxPolicy(Path(spec), controller)
+        return OnnxPolicy(Path(spec))
     if _is_blind(Path(spec)):
         from e2edrive.model.blind import BlindPolicy
 
-        return BlindPolicy(Path(spec), controller)
+        return BlindPolicy(Path(spec))
     from e2edrive.model.policy import TorchPolicy
 
-    return TorchPolicy(Path(spec), controller)
+    return TorchPolicy(Path(spec))
+
+
+def policy_controller(spec: str, controller_overrides: Mapping[str, Any] | None = None) -> ControllerConfig | None:
+    """The controller `make_policy(spec, controller_overrides)` drives with, without building it (an export's is
+    read from its metadata); None for the expert and the rules driver, which command directly."""
+    check_policy_spec(spec)
+    spec = spec.removeprefix(ORACLE_PICK)
+    if spec in ("expert", "expert-no-routes", "rules"):
+        return None
+    own = ControllerConfig()
+    if Path(spec).suffix == ".onnx":
+        from e2edrive.deploy.runtime.onnx_policy import make_session, session_controller
+
+        own = session_controller(make_session(Path(spec)))
+    elif spec != "oracle" and not _is_blind(Path(spec)):
+        from e2edrive.model.config import run_controller
+
+        own = run_controller(Path(spec))
+    return replace(own, **(controller_overrides or {}))
 
 
 def _is_blind(path: Path) -> bool:

@@ -1,3 +1,4 @@
+import json
 import math
 
 import numpy as np
@@ -129,8 +130,34 @@ def test_a_plan_too_fast_for_its_curve_brakes_and_a_gentle_one_keeps_its_pace():
     assert turn_speed_limit_mps(waiting, 8.0, 2.0) == math.inf
 
 
+def test_the_guarded_pace_brakes_with_the_controls_head_only_when_it_brakes_hard_on_a_moving_car():
+    """The trajectory holds 10 m/s; the controls head brakes at 3 m/s²: guarded follows it while the car moves, and
+    a standing car (or one the head slows gently) keeps the trajectory's pace."""
+    cruise = _plan(_arc(1e4, 10.0))
+    braking = cruise.copy()
+    braking[io.PLAN_LAYOUT.control.start + 1] = -3.0
+    guarded, trajectory = ControllerConfig(accel_from="guarded"), ControllerConfig(accel_from="trajectory")
+    assert plan_to_action(braking, 10.0, guarded).accel_mps2 == pytest.approx(-3.0)
+    held = plan_to_action(braking, 10.0, trajectory).accel_mps2
+    assert abs(held) < 0.05
+    assert plan_to_action(cruise, 10.0, guarded) == plan_to_action(cruise, 10.0, trajectory)
+    standing = ControllerConfig(accel_from="guarded", guard_min_speed_mps=12.0)  # as if the car crawled
+    assert plan_to_action(braking, 10.0, standing).accel_mps2 == pytest.approx(held)
+    gentle = ControllerConfig(accel_from="guarded", guard_brake_mps2=4.0)
+    assert plan_to_action(braking, 10.0, gentle).accel_mps2 == pytest.approx(held)
+    with pytest.raises(UserError):
+        ControllerConfig(guard_brake_mps2=-1.0)
+
+
 def test_a_negative_turn_limit_or_braking_is_refused():
     with pytest.raises(UserError):
         ControllerConfig(max_lateral_accel_mps2=-1.0)
     with pytest.raises(UserError):
         ControllerConfig(turn_brake_mps2=0.0)
+
+
+def test_a_controller_saved_as_json_reads_back_and_one_from_a_newer_version_is_refused():
+    config = ControllerConfig(accel_from="controls", lookahead_s=0.5)
+    assert ControllerConfig.from_json(json.loads(json.dumps(config.to_json()))) == config
+    with pytest.raises(UserError, match="newer version"):
+        ControllerConfig.from_json(config.to_json() | {"jerk_limit_mps3": 2.0})

@@ -68,6 +68,10 @@ def test_int8_quantization_is_calibrated_and_close(run_dir, tiny_clips, tmp_path
     assert "QuantizeLinear" in ops and "DequantizeLinear" in ops
     (plan,) = session.run(None, parity_inputs(1))
     assert np.isfinite(plan).all()
+    fp32_meta = make_session(tmp_path / "model.onnx").get_modelmeta().custom_metadata_map
+    int8_meta = session.get_modelmeta().custom_metadata_map
+    assert fp32_meta.items() <= int8_meta.items(), "INT8 keeps the context, layout and controller"
+    assert io.METADATA_CONTROLLER in fp32_meta
     assert report["samples"] > 0 and np.isfinite(report["trajectory_abs_error_m"]["max"])
 
 

@@ -1,9 +1,12 @@
 import json
+from dataclasses import replace
 
 import torch
 
+from e2edrive.core.control import ControllerConfig
 from e2edrive.data.build import BuildConfig, build_dataset
 from e2edrive.model.checkpoint import is_run_dir, load_model
+from e2edrive.model.config import run_controller
 from e2edrive.train.loop import REFIT_UNTIL_FRACTION, TrainConfig, fit_steps, train
 
 
@@ -31,6 +34,16 @@ def test_trains_on_a_built_dataset(tiny_clips, tmp_path):
     path = build_dataset(tiny_clips, tmp_path / "datasets", BuildConfig(val_fraction=0.0, test_fraction=0.0))
     summary = train(path, tmp_path / "run", TrainConfig(minutes=None, max_steps=2, batch_size=8), progress=False)
     assert summary["train_samples"] > 0 and summary["val_samples"] == 0
+
+
+def test_a_run_records_its_controller_and_fine_tuning_keeps_it(tiny_clips, tmp_path):
+    controls = ControllerConfig(accel_from="controls")
+    one_step = TrainConfig(minutes=None, max_steps=1, batch_size=8, controller=controls)
+    train(tiny_clips, tmp_path / "a", one_step, progress=False)
+    train(tiny_clips, tmp_path / "b", replace(one_step, controller=None, init=str(tmp_path / "a")), progress=False)
+    train(tiny_clips, tmp_path / "c", replace(one_step, controller=None), progress=False)
+    assert [run_controller(tmp_path / r) for r in "abc"] == [controls, controls, ControllerConfig()]
+    assert TrainConfig.from_json(json.loads((tmp_path / "a" / "config.json").read_text())["train"]) == one_step
 
 
 def test_fine_tuning_starts_from_the_given_run(tiny_clips, untrained_run, tmp_path):

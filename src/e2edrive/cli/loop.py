@@ -10,6 +10,7 @@ import typer
 from rich.table import Column, Table
 
 from e2edrive.cli import app, console, set_option
+from e2edrive.core.control import ControllerConfig
 from e2edrive.core.errors import UserError
 from e2edrive.core.files import atomic_write_json
 from e2edrive.evaluate.config import EvalConfig
@@ -106,6 +107,12 @@ def train_cmd(
         None, help="NAME=WEIGHT: with --balance, a scenario's share of every batch (repeatable; default 1 each)."
     ),
     init: Path | None = typer.Option(None, help="Start from this run's weights (fine-tuning; its network config)."),
+    accel_from: str | None = typer.Option(
+        None,
+        help="How the trained network sets its pace when it drives (recorded in the run and its export): "
+        "'guarded' (the chosen hypothesis's, braking harder where the controls head does), 'trajectory' or "
+        "'controls'. Default: the --init run's, else 'guarded'.",
+    ),
     save_every: int = typer.Option(TrainConfig.save_every, help="Steps between checkpoints (RUN/checkpoints/)."),
     workers: int = typer.Option(TrainConfig.workers, help="DataLoader worker processes reading frames."),
     device: str = typer.Option(TrainConfig.device, help="'auto', 'cpu' or 'cuda'."),
@@ -129,6 +136,7 @@ def train_cmd(
         args += ["--workers", str(workers), "--device", device, "--balance" if balance else "--no-balance"]
         args += ["--bf16" if bf16 else "--no-bf16"]
         args += ["--init", str(init)] if init is not None else []
+        args += ["--accel-from", accel_from] if accel_from is not None else []
         args += [arg for pair in scenario_share or [] for arg in ("--scenario-share", pair)]
         raise typer.Exit(torchrun(args, nproc, nnodes, node_rank, master_addr, master_port))
     from dataclasses import replace
@@ -160,6 +168,7 @@ def train_cmd(
         bf16=bf16,
         model=model,
         init=None if init is None else str(init),
+        controller=None if accel_from is None else ControllerConfig(accel_from=accel_from),
     )
     summary = train(data, out, config)
     if summary.get("world_size", 1) == 1 or int(os.environ.get("RANK", "0")) == 0:
@@ -237,14 +246,15 @@ def eval_cmd(
     workers: int = typer.Option(EvalConfig.workers, help="Worker processes."),
     json_out: Path | None = typer.Option(None, "--json", help="Write metrics JSON here."),
     set_: list[str] | None = set_option(),
-    accel_from: str = typer.Option(
+    accel_from: str | None = typer.Option(
         EvalConfig.accel_from,
-        help="How a learned driver sets its pace: 'trajectory' (the chosen hypothesis) or 'controls' (its "
-        "controls head).",
+        help="How a learned driver sets its pace: 'trajectory' (the chosen hypothesis), 'controls' (its controls "
+        "head) or 'guarded' (the first, braking harder where the second does). Default: as its run records.",
     ),
-    max_lateral_accel: float = typer.Option(
+    max_lateral_accel: float | None = typer.Option(
         EvalConfig.max_lateral_accel_mps2,
-        help="A learned driver's turn speed limit: lateral acceleration (m/s²) on its planned path; 0: none.",
+        help="A learned driver's turn speed limit: lateral acceleration (m/s²) on its planned path; 0: none. "
+        "Default: as its run records.",
     ),
 ) -> None:
     """Drive N closed-loop episodes and score them."""

@@ -162,6 +162,8 @@ OUTPUT_PLAN = "plan"
 """(B, layout.size) float32, in the model's PlanLayout."""
 METADATA_PLAN_LAYOUT = "plan_layout"
 """ONNX metadata key: the PlanLayout (JSON) of the plan output."""
+METADATA_CONTROLLER = "controller"
+"""ONNX metadata key: the controller (`core/control.ControllerConfig`, JSON) the network drives with."""
 
 
 def frames_input(camera: str) -> str:

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from e2edrive.core import io
+from e2edrive.core.control import ControllerConfig
 from e2edrive.core.files import atomic_path, atomic_write_json
-from e2edrive.model.config import ModelConfig
+from e2edrive.model.config import ModelConfig, run_controller
 
 PARITY_TOLERANCE = 1e-3
 """Max abs difference (metres / rad / m/s²) allowed between torch and ONNX Runtime outputs."""
@@ -44,9 +45,9 @@ def parity_inputs(batch: int, seed: int = 0, config: ModelConfig = ModelConfig()
     return out
 
 
-def _pin_shapes_and_describe(path: Path, config: ModelConfig) -> None:
+def _pin_shapes_and_describe(path: Path, config: ModelConfig, controller: ControllerConfig) -> None:
     """Pin every non-batch dimension of the graph's inputs and outputs to its size (torch may leave symbols),
-    and record the context offsets and the model config as ONNX metadata (the runtime reads them)."""
+    and record the context offsets, the model config and the controller as ONNX metadata (the runtime reads them)."""
     import onnx
 
     model = onnx.load(str(path))
@@ -59,6 +60,7 @@ def _pin_shapes_and_describe(path: Path, config: ModelConfig) -> None:
         {
             io.METADATA_CONTEXT: json.dumps(list(config.context_offsets_frames)),
             io.METADATA_PLAN_LAYOUT: json.dumps(config.plan.to_json()),
+            io.METADATA_CONTROLLER: json.dumps(controller.to_json()),
             "e2edrive_model_config": json.dumps(config.to_json()),
         },
     )
@@ -140,7 +142,7 @@ def export_onnx(run_dir: Path, out_path: Path, tolerance: float = PARITY_TOLERAN
             opset_version=io.ONNX_OPSET,
             dynamo=False,
         )
-        _pin_shapes_and_describe(tmp, model_config)
+        _pin_shapes_and_describe(tmp, model_config, run_controller(run_dir))
         shapes = check_onnx(tmp)
         (ort_plan,) = make_session(tmp).run([io.OUTPUT_PLAN], inputs)
         with torch.no_grad():

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from e2edrive.evaluate.config import EvalConfig
 from e2edrive.evaluate.metrics import METRIC_KEYS, summarize
 from e2edrive.fleet.pool import imap_workers
-from e2edrive.policies import make_policy, policy_cameras
+from e2edrive.policies import make_policy, policy_cameras, policy_controller
 from e2edrive.sim.rig import rig_cameras
 from e2edrive.sim.rollout import run_episode
 from e2edrive.sim.scenarios import get_scenario, scenario_names
@@ -25,7 +25,7 @@ def _init(config: EvalConfig) -> None:
     _WORKER["config"] = config
     _WORKER["cameras"] = rig_cameras(policy_cameras(config.policy))
     _WORKER["worlds"] = {}
-    _WORKER["policy"] = make_policy(config.policy, config.controller())
+    _WORKER["policy"] = make_policy(config.policy, config.controller_overrides())
 
 
 def _run(item: tuple[str, int]) -> dict:
@@ -59,5 +59,7 @@ def evaluate(config: EvalConfig, progress: bool = True, label: str = "eval") -> 
     else:
         result = {"scenarios": per, "mean": {k: float(np.mean([per[n][k] for n in names])) for k in METRIC_KEYS}}
     result["config"] = asdict(config)
+    controller = policy_controller(config.policy, config.controller_overrides())
+    result["controller"] = controller.to_json() if controller is not None else None
     result["wall_s"] = time.perf_counter() - t0
     return result

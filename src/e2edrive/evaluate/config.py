@@ -21,15 +21,17 @@ class EvalConfig:
     """First held-out seed; episodes use seed..seed+episodes-1."""
     workers: int = 2
     overrides: dict[str, Any] = field(default_factory=dict)
-    accel_from: str = ControllerConfig.accel_from
-    """How a learned driver sets its pace (`core/control.ControllerConfig.accel_from`): "trajectory" or
-    "controls"."""
-    max_lateral_accel_mps2: float = ControllerConfig.max_lateral_accel_mps2
-    """A learned driver's turn speed limit (`core/control.ControllerConfig.max_lateral_accel_mps2`; 0: none)."""
+    accel_from: str | None = None
+    """How a learned driver sets its pace (`core/control.ControllerConfig.accel_from`): "trajectory",
+    "controls" or "guarded"; None: as its run records (`model.config.run_controller`)."""
+    max_lateral_accel_mps2: float | None = None
+    """A learned driver's turn speed limit (`core/control.ControllerConfig.max_lateral_accel_mps2`; 0: none); None:
+    as its run records."""
 
-    def controller(self) -> ControllerConfig:
-        """How a planning driver (a network, the oracle) turns its plan into a command."""
-        return ControllerConfig(accel_from=self.accel_from, max_lateral_accel_mps2=self.max_lateral_accel_mps2)
+    def controller_overrides(self) -> dict[str, Any]:
+        """The controller fields this evaluation sets for a planning driver (a network, the oracle)."""
+        fields = {"accel_from": self.accel_from, "max_lateral_accel_mps2": self.max_lateral_accel_mps2}
+        return {k: v for k, v in fields.items() if v is not None}
 
     def __post_init__(self) -> None:
         from e2edrive.policies import check_policy_spec
@@ -40,4 +42,4 @@ class EvalConfig:
         if self.episodes < 1 or self.workers < 1:
             raise UserError(f"episodes={self.episodes} and workers={self.workers} must be >= 1")
         check_policy_spec(self.policy)
-        self.controller()  # refuses an unknown pace source or a negative limit before any worker starts
+        ControllerConfig(**self.controller_overrides())  # refuses an unknown pace source or a negative limit at once

@@ -4,10 +4,12 @@ network reads, their sizes, and the context frames it stacks."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from e2edrive.core import io
+from e2edrive.core.control import ControllerConfig
 from e2edrive.core.errors import UserError
 
 WEIGHTS = "model.safetensors"
@@ -21,6 +23,13 @@ FUSIONS = ("late", "early")
 def is_run_dir(path: Path) -> bool:
     """Cheap (no torch): does path hold a saved network?"""
     return (Path(path) / WEIGHTS).is_file() and (Path(path) / CONFIG).is_file()
+
+
+def run_controller(path: Path) -> ControllerConfig:
+    """The controller a run's network drives with, recorded in its config.json by training (`TrainConfig.controller`);
+    the defaults for runs saved before it was recorded. Cheap (no torch)."""
+    saved = json.loads((Path(path) / CONFIG).read_text()).get("controller")
+    return ControllerConfig.from_json(saved) if saved is not None else ControllerConfig()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from e2edrive.core import io
 from e2edrive.core.control import CameraContexts, ControllerConfig, plan_to_action
 from e2edrive.core.policy import Action, Observation
 from e2edrive.model.checkpoint import load_model
+from e2edrive.model.config import run_controller
 
 
 class TorchPolicy:
@@ -18,11 +19,10 @@ class TorchPolicy:
 
     privileged = False
 
-    def __init__(
-        self, run_dir: Path, controller: ControllerConfig = ControllerConfig(), threads: int | None = 1
-    ) -> None:
+    def __init__(self, run_dir: Path, controller: ControllerConfig | None = None, threads: int | None = 1) -> None:
+        """controller: None drives with the one the run records (`model.config.run_controller`)."""
         self.model, self.config = load_model(run_dir)
-        self.controller = controller
+        self.controller = controller or run_controller(run_dir)
         model_config = self.model.config
         self.cameras = model_config.camera_names
         self.context = CameraContexts(

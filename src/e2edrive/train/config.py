@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from e2edrive.core.control import ControllerConfig
 from e2edrive.core.errors import UserError
-from e2edrive.model.config import CameraInput, ModelConfig
+from e2edrive.model.config import CameraInput, ModelConfig, run_controller
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,10 @@ class TrainConfig:
     device: str = "auto"
     """'auto' (CUDA when torch sees a GPU, else CPU), 'cpu' or 'cuda'."""
     model: ModelConfig = field(default_factory=ModelConfig)
+    controller: ControllerConfig | None = None
+    """How the trained network drives (recorded in RUN/config.json and its ONNX export; every policy built from the
+    run uses it unless told otherwise, `model.config.run_controller`). None: the init run's (fine-tuning keeps how
+    its network drove in the rounds that taught it), else the defaults."""
 
     def __post_init__(self) -> None:
         if self.minutes is not None and self.minutes <= 0:
@@ -69,9 +74,21 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, d: dict) -> TrainConfig:
+        controller = d.get("controller")
         return cls(
-            **{**d, "model": ModelConfig.from_json(d["model"]), "source_shares": tuple(d.get("source_shares", ()))}
+            **{
+                **d,
+                "model": ModelConfig.from_json(d["model"]),
+                "source_shares": tuple(d.get("source_shares", ())),
+                "controller": ControllerConfig.from_json(controller) if controller is not None else None,
+            }
         )
+
+    def run_controller(self) -> ControllerConfig:
+        """The controller the trained run records (`controller`, else the init run's, else the defaults)."""
+        if self.controller is not None:
+            return self.controller
+        return run_controller(self.init) if self.init is not None else ControllerConfig()
 
 
 def with_cameras(config: ModelConfig, shapes: dict[str, tuple[int, int, int]]) -> ModelConfig:

@@ -19,7 +19,7 @@ from e2edrive.core import io
 from e2edrive.core.control import CameraContexts, ControllerConfig, plan_to_action
 from e2edrive.core.policy import Action
 from e2edrive.deploy.runtime.monitor import MonitorConfig, PassThrough, SafetyMonitor
-from e2edrive.deploy.runtime.onnx_policy import make_session, session_cameras, session_layout
+from e2edrive.deploy.runtime.onnx_policy import make_session, session_cameras, session_controller, session_layout
 
 HISTOGRAM_EDGES_MS = (0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100)
 
@@ -62,13 +62,14 @@ class DriveLoop:
         source,
         config: LoopConfig = LoopConfig(),
         monitor: MonitorConfig | None = MonitorConfig(),
-        controller: ControllerConfig = ControllerConfig(),
+        controller: ControllerConfig | None = None,
     ) -> None:
+        """controller: None drives with the one the model records (`onnx_policy.session_controller`)."""
         self.config = config
         self.session = make_session(model_path, config.threads)
         self.source = source
         self.monitor = SafetyMonitor(monitor) if monitor is not None else PassThrough()
-        self.controller = controller
+        self.controller = controller or session_controller(self.session)
         cameras, offsets = session_cameras(self.session)
         self.cameras = tuple(name for name, _ in cameras)
         self.context = CameraContexts(cameras, offsets, config.rate_hz)

@@ -56,14 +56,23 @@ def session_layout(session: ort.InferenceSession) -> io.PlanLayout:
     return io.LEGACY_PLAN_LAYOUT
 
 
+def session_controller(session: ort.InferenceSession) -> ControllerConfig:
+    """The controller the network drives with, from its metadata (exports before it was recorded: the defaults)."""
+    meta = session.get_modelmeta().custom_metadata_map
+    if io.METADATA_CONTROLLER in meta:
+        return ControllerConfig.from_json(json.loads(meta[io.METADATA_CONTROLLER]))
+    return ControllerConfig()
+
+
 class OnnxPolicy:
     """Sees only the cameras the model reads (its inputs), its own speed and the command."""
 
     privileged = False
 
-    def __init__(self, path: Path, controller: ControllerConfig = ControllerConfig(), threads: int = 1) -> None:
+    def __init__(self, path: Path, controller: ControllerConfig | None = None, threads: int = 1) -> None:
+        """controller: None drives with the one the model records (`session_controller`)."""
         self.session = make_session(path, threads)
-        self.controller = controller
+        self.controller = controller or session_controller(self.session)
         cameras, offsets = session_cameras(self.session)
         self.cameras = tuple(name for name, _ in cameras)
         self.context = CameraContexts(cameras, offsets)

@@ -52,10 +52,12 @@ PICK_LOGIT = 30.0
 class OraclePickPolicy:
     privileged = True
 
-    def __init__(self, run_dir: Path, controller: ControllerConfig = ControllerConfig()) -> None:
+    def __init__(self, run_dir: Path, controller: ControllerConfig | None = None) -> None:
+        """controller: None drives with the one the run records, as the run itself would."""
         from e2edrive.model.policy import TorchPolicy
 
-        self.network = TorchPolicy(Path(run_dir), controller)  # holds the controller and the plan layout
+        self.network = TorchPolicy(Path(run_dir), controller)  # holds the plan layout
+        self.controller = self.network.controller
         self.expert = ExpertPolicy()
 
     def reset(self, seed: int) -> None:
@@ -73,4 +75,4 @@ class OraclePickPolicy:
             hypotheses, _ = layout.hypotheses_of(plan)
             pick = int(np.argmin(np.linalg.norm(hypotheses - truth, axis=2).mean(axis=1)))
             plan[layout.confidences] = np.where(np.arange(layout.hypotheses) == pick, PICK_LOGIT, -PICK_LOGIT)
-        return plan_to_action(plan, observation.speed_mps, self.network.controller, layout)
+        return plan_to_action(plan, observation.speed_mps, self.controller, layout)
