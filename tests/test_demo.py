@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from e2edrive.core import io
 from e2edrive.core.control import ControllerConfig
 from e2edrive.demo import DemoConfig, run_demo
 from e2edrive.deploy.runtime.onnx_policy import make_session, session_controller
@@ -43,7 +44,9 @@ def test_tiny_demo_writes_summary_and_report(tmp_path):
     # the controller round 0 was trained with drives every round, the kept run and its export
     controller = ControllerConfig()
     assert [run_controller(tmp_path / f"round_{r}" / "run") for r in (0, 1)] == [controller] * 2
-    assert session_controller(make_session(tmp_path / "model.onnx")) == controller
+    session = make_session(tmp_path / "model.onnx")
+    assert io.METADATA_CONTROLLER in session.get_modelmeta().custom_metadata_map, "recorded, not a fallback"
+    assert session_controller(session) == controller
     assert saved["drivers"]["learned_onnx"]["controller"] == controller.to_json()
     for run in ("round_0/run", "run"):  # the demo's network config reaches round 0 and the rounds fine-tune it
         assert json.loads((tmp_path / run / "config.json").read_text())["model"]["fusion"] == "early"

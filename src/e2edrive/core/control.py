@@ -144,10 +144,9 @@ def plan_to_action(
         accel = float(controls[1])
     else:
         accel = trajectory_accel_mps2(trajectory, speed_mps, config.accel_fit_s)
-        guard = float(controls[1])
-        moving = speed_mps > config.guard_min_speed_mps
-        if config.accel_from == "guarded" and moving and guard < -config.guard_brake_mps2:
-            accel = min(accel, guard)
+        guarding = config.accel_from == "guarded" and speed_mps > config.guard_min_speed_mps
+        if guarding and controls[1] < -config.guard_brake_mps2:
+            accel = min(accel, float(controls[1]))
     if config.max_lateral_accel_mps2 > 0:
         limit_mps = turn_speed_limit_mps(trajectory, config.max_lateral_accel_mps2, config.turn_brake_mps2)
         # over the limit: brake; under it: speed up no faster than reaches it within a second

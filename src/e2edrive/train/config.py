@@ -84,7 +84,7 @@ class TrainConfig:
             }
         )
 
-    def run_controller(self) -> ControllerConfig:
+    def recorded_controller(self) -> ControllerConfig:
         """The controller the trained run records (`controller`, else the init run's, else the defaults)."""
         if self.controller is not None:
             return self.controller

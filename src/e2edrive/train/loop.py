@@ -365,7 +365,7 @@ def _train(data: list[Path], run_dir: Path, config: TrainConfig, progress: bool,
     }
     if d.is_main:
         extra = {"train": config.to_json(), "data": [str(Path(p).resolve()) for p in data]}
-        save_checkpoint(run_dir, model, extra | {"controller": config.run_controller().to_json()})
+        save_checkpoint(run_dir, model, extra | {"controller": config.recorded_controller().to_json()})
         atomic_write_json(run_dir / HISTORY, history, indent=None)
         atomic_write_json(run_dir / SUMMARY, summary)
     barrier(d)
