@@ -65,6 +65,7 @@ def _e2edrive(*args: str, cwd=None, timeout_s: float = 60.0) -> tuple[subprocess
         (["train", "--data", "D", "--out", "RUN", "--fusion", "mid"], "fusion='mid': choose one of late, early"),
         (["eval", "--accel-from", "sideways"], "accel_from='sideways': choose one of"),
         (["demo", "--out", "D", "--fusion", "mid"], "fusion='mid': choose one of late, early"),
+        (["demo", "--out", "D", "--deadline-minutes", "-1"], "deadline_minutes=-1.0 must be positive"),
         (["data", "check", "NO_SUCH_DIR"], "NO_SUCH_DIR: no such directory of clips"),
         (["data", "ingest", "NO_SUCH_FILE", "--out", "REAL"], "NO_SUCH_FILE: no such video file"),
         (["drive", "--model", "NO.onnx"], "NO.onnx: no such ONNX model"),

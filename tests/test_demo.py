@@ -4,6 +4,7 @@ import pytest
 
 from e2edrive.core import io
 from e2edrive.core.control import ControllerConfig
+from e2edrive.core.errors import UserError
 from e2edrive.demo import DemoConfig, run_demo
 from e2edrive.deploy.runtime.onnx_policy import make_session, session_controller
 from e2edrive.model.config import ModelConfig, run_controller
@@ -62,6 +63,31 @@ def test_tiny_demo_writes_summary_and_report(tmp_path):
     assert (tmp_path / "training_loss.png").exists() and (tmp_path / "learned_drive.gif").exists()
     page = (tmp_path / "report" / "index.html").read_text()
     assert summary["report"] == str(tmp_path / "report" / "index.html") and page.count("<video ") == 2 * 3
+
+
+def test_the_demo_rounds_fine_tune_less_where_a_slower_machine_would_overrun_its_deadline():
+    from e2edrive.dagger import training_minutes
+
+    config = DemoConfig()
+    assert config.dagger(120.0).deadline_minutes == pytest.approx(config.deadline_minutes - 2)
+    assert config.dagger(120.0).after_evaluations == 2  # the expert's and the ONNX export's
+    assert DemoConfig(deadline_minutes=None).dagger(600.0).deadline_minutes is None
+    with pytest.raises(UserError, match="deadline_minutes=0 must be positive"):
+        DemoConfig(deadline_minutes=0)
+
+    def replay(before_dagger_s, evaluate_s, collect_s):
+        """Round 1's and 2's fine-tuning minutes at one run's stage times (collect_s: each round's two collections)."""
+        dagger = config.dagger(before_dagger_s)
+        half = collect_s / 2
+        walls = {"evaluate round 0": evaluate_s, "collect round 1": half, "collect round 1 where it failed": half}
+        first = training_minutes(dagger, 1, walls, {}, sum(walls.values()), 1)
+        walls |= {"train round 1": first * 60 + 7, "evaluate round 1": evaluate_s, "collect round 2": half}
+        walls |= {"collect round 2 where it failed": half}
+        return first, training_minutes(dagger, 2, walls, {1: first * 60}, sum(walls.values()), 1)
+
+    assert replay(328, 23, 86) == (2.0, 2.0)  # a 14.4-min run (e62) keeps its budgets
+    first, second = replay(343, 26, 106)  # a 15.7-min run on a slower hour (f63): every driving stage slower
+    assert first < 2.0 and second < 2.0 and (4.0 - first - second) * 60 > 943 - 15 * 60
 
 
 def test_tiny_generalist_demo_summary_holds_every_driver_per_scenario(tmp_path):

@@ -253,8 +253,9 @@ def run_dagger(
         configured = config.budget_minutes(r)
         if minutes < configured:
             console.print(
-                f"[yellow]deadline {config.deadline_minutes:g} min: round {r} trains {minutes:.1f} min of its "
-                f"{configured:g} (the driving ahead at the rates measured so far leaves no more)"
+                f"[yellow]deadline ({config.deadline_minutes:.1f} min from the rounds' start): round {r} trains "
+                f"{minutes:.1f} min of its {configured:g} (the driving ahead at the rates measured so far leaves "
+                "no more)"
             )
         budgets_s[r] = minutes * 60
         return minutes

@@ -37,9 +37,14 @@ class DemoConfig:
     two runs, their round 0 18 and 22 %; 38 % with 5 min of behaviour cloning, 14.8 min in all)."""
     dagger_episodes: int = 24
     dagger_minutes: float = 2.0
-    """Fine-tuning per round."""
+    """Fine-tuning per round (less where `deadline_minutes` needs it)."""
     eval_episodes: int = 20
     """Held-out seeds per driver (20 is the floor for a demo's own evaluation; 30 cost ~1 min more of its 15)."""
+    deadline_minutes: float | None = 14.5
+    """Wall-clock bound from the start to the last evaluation (export and report take ~20 s more): the rounds'
+    fine-tuning shrinks to fit it where the driving measured on the way says it would not (`dagger.training_minutes`),
+    never round 0's behaviour cloning. The loop takes 13.6-14.5 min at its budgets on 2 cores, and 15.7 on a slower
+    hour (every driving stage 10-25 % slower). None: the budgets as they are."""
     train_seed: int = 0
     eval_seed: int = 100_000
     """Held-out seeds start here, far from the training seeds."""
@@ -50,12 +55,16 @@ class DemoConfig:
     """The network round 0 trains (the rounds fine-tune it)."""
 
     def __post_init__(self) -> None:
+        if self.deadline_minutes is not None and self.deadline_minutes <= 0:
+            raise UserError(f"deadline_minutes={self.deadline_minutes} must be positive")
         if self.eval_seed < self.train_seed + self.collect_episodes:
             raise UserError(f"eval_seed={self.eval_seed} overlaps training seeds {self.train_seed}..")
         self.dagger()  # its checks (rounds, seeds) at once
 
-    def dagger(self) -> DaggerConfig:
-        """The rounds after behaviour cloning, evaluated on the demo's own held-out seeds."""
+    def dagger(self, elapsed_s: float = 0.0) -> DaggerConfig:
+        """The rounds after behaviour cloning, evaluated on the demo's own held-out seeds; elapsed_s: the demo's
+        time before them, taken out of its deadline (they end with the expert's and the ONNX export's evaluations)."""
+        deadline = None if self.deadline_minutes is None else max(self.deadline_minutes - elapsed_s / 60, 1e-3)
         return DaggerConfig(
             scenario=self.scenario,
             rounds=self.dagger_rounds,
@@ -67,6 +76,8 @@ class DemoConfig:
             workers=self.workers,
             model=self.model,
             overrides=self.overrides,
+            deadline_minutes=deadline,
+            after_evaluations=2.0,  # the expert's and the ONNX export's
         )
 
 
@@ -100,7 +111,7 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig(), console: Console | No
     walls["train"] = time.perf_counter() - t
 
     t = stage("dagger")
-    dagger = run_dagger(out, config.dagger(), data=out / "clips", init=round_0, console=console)
+    dagger = run_dagger(out, config.dagger(sum(walls.values())), data=out / "clips", init=round_0, console=console)
     walls["dagger"] = time.perf_counter() - t
 
     t = stage("export")

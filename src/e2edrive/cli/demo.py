@@ -30,7 +30,7 @@ def demo_cmd(
         ModelConfig().fusion, help="Where the network's context frames meet: 'late' (after the CNN) or 'early'."
     ),
     deadline_minutes: float | None = typer.Option(
-        None, help="all: wall-clock bound; training shrinks to fit it (default: the loop's own; 0: none)."
+        None, help="Wall-clock bound; the DAgger rounds' training shrinks to fit it (default: the loop's own; 0: none)."
     ),
 ) -> None:
     """Run the whole loop: collect → train → DAgger → export → evaluate expert, rules and learned → report."""
@@ -65,6 +65,7 @@ def demo_cmd(
     config = replace(config, train_minutes=minutes) if minutes is not None else config
     config = replace(config, dagger_rounds=rounds) if rounds is not None else config
     config = replace(config, eval_episodes=eval_episodes) if eval_episodes is not None else config
+    config = replace(config, deadline_minutes=deadline_minutes or None) if deadline_minutes is not None else config
     summary = run_demo(out, config, console)
     d = summary["drivers"]
     console.print(
